@@ -1,0 +1,77 @@
+"""The derivation's three steps, each one short function (notebooks 05-07).
+
+Every function works for one example (vectors of shape (s_l,)) and for a batch
+(matrices of shape (s_l, m), one column per example).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layers import Layers
+
+Array = np.ndarray
+
+
+def cost(y: Array, h: Array) -> float:
+    """J = 1/2 ||y - h||^2, averaged over the columns of a batch."""
+    r = y - h
+    if r.ndim == 1:
+        return 0.5 * float(r @ r)
+    return 0.5 * float(np.einsum("pm,pm->", r, r)) / r.shape[1]
+
+
+def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
+    """Step 1: delta^{(n_l)}_p = -(y_p - h_p) * f'(z^{(n_l)}_p). The minus sign belongs to delta."""
+    return -(y - h) * fprime_z
+
+
+def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
+    """Step 2: delta^{(l)}_k = (sum_q W^{(l)}_{q<-k} delta^{(l+1)}_q) * f'(z^{(l)}_k).
+
+    The sum runs over the destination index q, the rows of W^{(l)}: hence W^T.
+    """
+    return (W_l.T @ delta_next) * fprime_z
+
+
+def weight_gradient(delta_next: Array, a_l: Array) -> Array:
+    """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (mean over a batch)."""
+    if delta_next.ndim == 1:
+        return np.outer(delta_next, a_l)  # cheaper than a (n x 1) @ (1 x m) matmul
+    return (delta_next @ a_l.T) / delta_next.shape[1]
+
+
+def bias_gradient(delta_next: Array) -> Array:
+    """dJ/db^{(l)}_i = delta^{(l+1)}_i, because dz^{(l+1)}_i / db^{(l)}_i = 1 (derived in notebook 06)."""
+    return delta_next if delta_next.ndim == 1 else delta_next.mean(axis=1)
+
+
+def deltas(net, trace, y: Array) -> Layers:
+    """Steps 1 and 2: delta^{(n_l)} first, then back to delta^{(2)}."""
+    n_l, z = net.n_l, trace.z
+    delta = Layers("delta")
+    delta[n_l] = output_delta(y, trace.h, net.activations[n_l].df(z[n_l]))
+    for l in range(n_l - 1, 1, -1):
+        delta[l] = hidden_delta(net.W[l], delta[l + 1], net.activations[l].df(z[l]))
+    return delta
+
+
+@dataclass
+class Gradients:
+    """dJ/dW[l] and dJ/db[l], shaped like the parameters; `delta` and `trace` are kept for inspection."""
+
+    W: Layers
+    b: Layers
+    delta: Layers | None = field(default=None, repr=False)
+    trace: object | None = field(default=None, repr=False)
+
+
+def gradients(trace, delta: Layers) -> Gradients:
+    """Step 3 for every layer: all gradients from one forward and one backward pass."""
+    W, b = Layers("dJ/dW"), Layers("dJ/db")
+    for l in range(1, max(delta)):
+        W[l] = weight_gradient(delta[l + 1], trace.a[l])
+        b[l] = bias_gradient(delta[l + 1])
+    return Gradients(W, b, delta, trace)

@@ -1,0 +1,159 @@
+"""The core maths: backprop against independent references (finite differences, path sums, hand work)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bpteach as bp
+
+
+def _data(net, rng, m):
+    shape_x = (net.sizes[0],) if m is None else (net.sizes[0], m)
+    shape_y = (net.sizes[-1],) if m is None else (net.sizes[-1], m)
+    return rng.normal(size=shape_x), rng.uniform(-1, 1, size=shape_y)
+
+
+@st.composite
+def networks(draw):
+    depth = draw(st.integers(2, 7))
+    sizes = draw(st.lists(st.integers(1, 6), min_size=depth, max_size=depth))
+    acts = draw(st.lists(st.sampled_from(sorted(bp.ACTIVATIONS)), min_size=depth - 1, max_size=depth - 1))
+    seed = draw(st.integers(0, 2**32 - 1))
+    m = draw(st.one_of(st.none(), st.integers(1, 4)))
+    net = bp.Network(sizes, acts, seed=seed)
+    x, y = _data(net, np.random.default_rng(seed + 1), m)
+    return net, x, y
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks())
+def test_backprop_matches_central_differences(case):
+    net, x, y = case
+    assert bp.relative_error(net.gradients(x, y), bp.numerical_gradient(net, x, y)) <= 1e-7
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks())
+def test_path_sum_equals_backprop_for_every_weight(case):
+    net, x, y = case
+    g = net.gradients(x, y)
+    for l in range(1, net.n_l):
+        between = int(np.prod(net.sizes[l + 1 :]))  # widths of layers l+2..n_l
+        for i, j in np.ndindex(net.W[l].shape):
+            ps = bp.path_sum(net, x, y, l, i, j)
+            assert ps.n_terms == between
+            assert ps.value == pytest.approx(g.W[l][i, j], rel=1e-9, abs=1e-13)
+
+
+def test_five_layer_path_count_and_every_term_listed():
+    net = bp.Network.five_layer(seed=3)
+    x, y = np.array([0.4, -0.8]), np.array([0.9, 0.1])
+    terms = list(bp.path_terms(net, x, y, 1, 2, 1))
+    assert len(terms) == 4 * 3 * 2  # s_3 * s_4 * s_5
+    assert len({t.path for t in terms}) == 24 and all(t.path[:2] == (1, 2) for t in terms)
+    assert sum(t.value for t in terms) == pytest.approx(net.gradients(x, y).W[1][2, 1], rel=1e-12)
+    assert bp.path_sum(net, x, y, 4, 0, 0).n_terms == 1  # the last layer's weight has a single path
+
+
+@pytest.mark.parametrize("acts", ["sigmoid", "tanh", ["relu", "tanh", "identity"]])
+def test_batch_gradient_is_mean_of_per_example_gradients(acts):
+    net = bp.Network([3, 5, 4, 2], acts, seed=11)
+    x, y = _data(net, np.random.default_rng(5), 7)
+    batch = net.gradients(x, y)
+    singles = [net.gradients(x[:, c], y[:, c]) for c in range(7)]
+    for l in net.W:
+        np.testing.assert_allclose(
+            batch.W[l], np.mean([g.W[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15
+        )
+        np.testing.assert_allclose(
+            batch.b[l], np.mean([g.b[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15
+        )
+    assert net.cost(x, y) == pytest.approx(np.mean([net.cost(x[:, c], y[:, c]) for c in range(7)]))
+    for l in range(2, net.n_l + 1):
+        d = net.deltas(x, y)[l]
+        np.testing.assert_allclose(d[:, 3], net.deltas(x[:, 3], y[:, 3])[l], rtol=1e-12)
+
+
+def _tiny(hidden):
+    net = bp.Network([2, 1, 1], [hidden, "identity"])
+    net.W[1] = [[1.0, -0.5]]
+    net.b[1] = [0.0]
+    net.W[2] = [[2.0]]
+    net.b[2] = [1.0]
+    return net
+
+
+def test_tiny_network_worked_by_hand_sigmoid():
+    # x = (1, 2): z2 = 1*1 - 0.5*2 + 0 = 0, a2 = sigma(0) = 0.5, f'(z2) = 0.25
+    # z3 = 2*0.5 + 1 = 2 = h; y = 1: J = 0.5*(1-2)^2 = 0.5
+    # delta3 = -(1-2)*1 = 1; delta2 = 2*1*0.25 = 0.5
+    # dW2 = delta3*a2 = 0.5, db2 = 1, dW1 = 0.5*(1, 2) = (0.5, 1.0), db1 = 0.5
+    net, x, y = _tiny("sigmoid"), np.array([1.0, 2.0]), np.array([1.0])
+    t = net.forward(x)
+    assert t.z[2][0] == 0.0 and t.a[2][0] == 0.5 and t.h[0] == 2.0
+    assert net.cost(x, y) == 0.5
+    d = net.deltas(x, y)
+    assert d[3][0] == 1.0 and d[2][0] == 0.5
+    g = net.gradients(x, y)
+    np.testing.assert_array_equal(g.W[2], [[0.5]])
+    np.testing.assert_array_equal(g.b[2], [1.0])
+    np.testing.assert_array_equal(g.W[1], [[0.5, 1.0]])
+    np.testing.assert_array_equal(g.b[1], [0.5])
+
+
+def test_tiny_network_worked_by_hand_identity():
+    # identity hidden unit: z2 = a2 = 0, h = 1 = y, so J = 0 and every gradient vanishes;
+    # with y = 3: delta3 = -(3-1) = -2, delta2 = 2*(-2)*1 = -4, dW1 = -4*(1, 2), dW2 = -2*0 = 0
+    net, x = _tiny("identity"), np.array([1.0, 2.0])
+    assert net.cost(x, [1.0]) == 0.0
+    g = net.gradients(x, [3.0])
+    np.testing.assert_array_equal(g.W[1], [[-4.0, -8.0]])
+    np.testing.assert_array_equal(g.b[1], [-4.0])
+    np.testing.assert_array_equal(g.W[2], [[0.0]])
+    np.testing.assert_array_equal(g.b[2], [-2.0])
+    assert net.cost(x, [3.0]) == 2.0
+
+
+def test_activations_derivatives_match_differences():
+    z = np.linspace(-4, 4, 41) + 0.013  # stays clear of relu's kink at 0
+    for act in bp.ACTIVATIONS.values():
+        num = (act.f(z + 1e-6) - act.f(z - 1e-6)) / 2e-6
+        np.testing.assert_allclose(act.df(z), num, rtol=1e-6, atol=1e-9, err_msg=act.name)
+    assert bp.sigmoid.f(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+
+
+def test_shapes_and_layer_numbers_follow_the_text():
+    net = bp.Network.five_layer()
+    assert net.letters == ("j", "i", "k", "q", "p") and net.n_l == 5
+    for l in range(1, 5):
+        assert net.W[l].shape == (net.s(l + 1), net.s(l)) and net.b[l].shape == (net.s(l + 1),)
+    t = net.forward(np.zeros((2, 6)))
+    assert sorted(t.z) == [2, 3, 4, 5] and sorted(t.a) == [1, 2, 3, 4, 5]
+    assert t.a[3].shape == (4, 6)
+    assert sorted(net.deltas(np.zeros(2), np.zeros(2))) == [2, 3, 4, 5]
+
+
+def test_weights_are_writable_in_place_and_by_assignment():
+    net = bp.Network.five_layer(seed=1)
+    x, y = np.array([0.3, 0.7]), np.array([0.0, 1.0])
+    before = net.cost(x, y)
+    net.W[2][1, 0] += 0.5
+    moved = net.cost(x, y)
+    assert moved != before
+    net.W[2] = net.W[2] - np.eye(4, 3)
+    assert net.cost(x, y) != moved
+    assert net.W[2].dtype == np.float64
+
+
+def test_float32_network_runs_in_float32():
+    net = bp.Network([3, 4, 2], "tanh", seed=0, dtype="float32")
+    g = net.gradients(np.ones(3), np.zeros(2))
+    assert g.W[1].dtype == np.float32 and net.forward(np.ones((3, 2))).h.dtype == np.float32
+
+
+def test_copy_is_independent():
+    net = bp.Network.five_layer(seed=2)
+    other = net.copy()
+    other.W[1][0, 0] = 5.0
+    assert net.W[1][0, 0] != 5.0 and other.letters == net.letters
