@@ -75,3 +75,50 @@ def gradients(trace, delta: Layers) -> Gradients:
         W[l] = weight_gradient(delta[l + 1], trace.a[l])
         b[l] = bias_gradient(delta[l + 1])
     return Gradients(W, b, delta, trace)
+
+
+def gradients_by_loops(net, x, y) -> Gradients:
+    """The three steps written unit by unit, exactly as the formulas read (notebook 06).
+
+    Slow on purpose: one example only, one Python loop per sum. The vectorised
+    `gradients` above is checked against it in notebook 07.
+    """
+    trace = net.forward(x)
+    y = net.check_y(y, trace.h.shape)
+    if y.ndim != 1:
+        raise ValueError(f"gradients_by_loops: one example only, x of shape ({net.sizes[0]},); got a batch")
+    n_l, s, z, a = net.n_l, net.s, trace.z, trace.a
+    fp = {l: net.activations[l].df(z[l]) for l in range(2, n_l + 1)}
+    delta = Layers("delta", {n_l: np.zeros(s(n_l))})
+    for p in range(s(n_l)):  # step 1
+        delta[n_l][p] = -(y[p] - a[n_l][p]) * fp[n_l][p]
+    for l in range(n_l - 1, 1, -1):  # step 2
+        delta[l] = np.zeros(s(l))
+        for k in range(s(l)):
+            total = 0.0
+            for q in range(s(l + 1)):
+                total += net.W[l][q, k] * delta[l + 1][q]
+            delta[l][k] = total * fp[l][k]
+    W, b = Layers("dJ/dW"), Layers("dJ/db")
+    for l in range(1, n_l):  # step 3
+        W[l] = np.zeros((s(l + 1), s(l)))
+        for i in range(s(l + 1)):
+            for j in range(s(l)):
+                W[l][i, j] = delta[l + 1][i] * a[l][j]
+        b[l] = delta[l + 1].copy()
+    return Gradients(W, b, delta, trace)
+
+
+def multiplications(sizes) -> int:
+    """Scalar multiplications in one backward pass for one example (notebook 05).
+
+    Step 1: s_{n_l} (times f'). Step 2, for l = n_l-1..2: s_{l+1} s_l for W^T delta
+    and s_l for the product with f'. Step 3: s_{l+1} s_l for each delta a^T.
+    """
+    n_l, s = len(sizes), (None, *sizes)
+    count = s[n_l]  # -(y_p - h_p) * f'(z_p): one product per output unit
+    for l in range(n_l - 1, 1, -1):
+        count += s[l + 1] * s[l] + s[l]
+    for l in range(1, n_l):
+        count += s[l + 1] * s[l]
+    return count

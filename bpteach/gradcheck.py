@@ -49,3 +49,24 @@ def relative_error(a, b) -> float:
         raise ValueError(f"relative_error: shapes differ, {fa.shape} against {fb.shape}")
     denom = np.linalg.norm(fa) + np.linalg.norm(fb)
     return 0.0 if denom == 0 else float(np.linalg.norm(fa - fb) / denom)
+
+
+def trace_derivative(net, x, l: int, i: int, j: int, eps: float = 1e-6):
+    """d z^{(m)} / dW^{(l)}_{i<-j} and d a^{(m)} / dW^{(l)}_{i<-j} for every layer m, by central differences.
+
+    Notebook 04 uses it to check each line of the unrolled chain rule *before*
+    the line is fully expanded: the inner derivatives a line still contains are
+    measured here instead of derived.
+    """
+    from .paths import check_weight
+
+    check_weight(net, l, i, j)
+    old = net.W[l][i, j]
+    net.W[l][i, j] = old + eps
+    plus = net.forward(x)
+    net.W[l][i, j] = old - eps
+    minus = net.forward(x)
+    net.W[l][i, j] = old
+    dz = Layers("dz/dW", {m: (plus.z[m] - minus.z[m]) / (2 * eps) for m in plus.z})
+    da = Layers("da/dW", {m: (plus.a[m] - minus.a[m]) / (2 * eps) for m in plus.a})
+    return dz, da

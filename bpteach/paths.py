@@ -35,7 +35,7 @@ class PathSum:
     n_multiplications: int
 
 
-def _check_weight(net, l, i, j) -> None:
+def check_weight(net, l, i, j) -> None:
     net._check_layer(l, 1, net.n_l - 1, "l (the weight's layer)")
     rows, cols = net.W.shapes[l]
     for name, v, n, role in (("i", i, rows, "destination"), ("j", j, cols, "source")):
@@ -51,7 +51,7 @@ def path_terms(net, x, y, l: int, i: int, j: int) -> Iterator[PathTerm]:
 
     For a batch the value of a term is its mean over the examples, like J.
     """
-    _check_weight(net, l, i, j)
+    check_weight(net, l, i, j)
     trace = net.forward(x)
     y = net.check_y(y, trace.h.shape)
     n_l, batch = net.n_l, trace.h.ndim == 2
