@@ -22,7 +22,7 @@ lint: $(STAMP)
 
 # Unit tests, then every notebook under strict nbval, in one pytest run.
 test: lint
-	$(PY) -m pytest --nbval --nbval-current-env --sanitize-with tests/nbval_sanitize.cfg \
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider tests notebooks
 
 clean:

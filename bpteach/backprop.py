@@ -39,7 +39,7 @@ def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
 def weight_gradient(delta_next: Array, a_l: Array) -> Array:
     """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (mean over a batch)."""
     if delta_next.ndim == 1:
-        return np.outer(delta_next, a_l)  # cheaper than a (n x 1) @ (1 x m) matmul
+        return delta_next[:, None] * a_l  # the outer product; cheaper than np.outer or a matmul
     return (delta_next @ a_l.T) / delta_next.shape[1]
 
 
