@@ -4,9 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bpteach-installed
-EXTRAS ?= lab,test
+EXTRAS ?= lab,test,demo
 
-.PHONY: lab test lint clean
+.PHONY: lab test lint demo bench clean
+
+# JupyterLab refuses to run as root unless told; CI and some containers are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,15 +18,26 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bpteach tests
+	$(VENV)/bin/ruff check bpteach tests benchmarks
 
-# Unit tests, then every notebook under strict nbval, in one pytest run.
+# Unit, property, grader and browser tests, then every notebook under strict nbval, in one
+# pytest run. The exercise notebooks are checked by the grader tests instead: the student
+# versions raise NotImplementedError on purpose.
 test: lint
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider tests notebooks
+		-p no:cacheprovider --ignore=notebooks/exercises tests notebooks
+
+# Lecture mode: the explorer alone, full page, on this machine only.
+demo: $(STAMP)
+	$(VENV)/bin/voila notebooks/demo/lecture.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+
+# Every performance figure, side by side in one process (PyTorch from the `bench` extra).
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS),bench]'
+	$(PY) -m benchmarks --json bench.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

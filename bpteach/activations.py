@@ -17,19 +17,33 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Activation:
-    """A unit's non-linearity f and its derivative f' = da/dz (taught in notebook 02)."""
+    """A unit's non-linearity f and its derivative f' = da/dz (taught in notebook 02).
+
+    `df_via_a`, where given, is the same slope f'(z) written through a = f(z), which
+    the forward pass has already computed: sigma'(z) = a (1 - a), tanh'(z) = 1 - a^2.
+    It is still the slope at z; it only saves recomputing f. (Feeding a to df,
+    i.e. f'(a), is the classic mistake that notebook 09 shows failing.)
+    """
 
     name: str
     f: Callable[[Array], Array]
     df: Callable[[Array], Array]
+    df_via_a: Callable[[Array], Array] | None = None
+
+    def fprime(self, z: Array, a: Array) -> Array:
+        """f'(z) at a unit whose input is z and output a = f(z)."""
+        return self.df(z) if self.df_via_a is None else self.df_via_a(a)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
 
 
 def _sigmoid(z: Array) -> Array:
-    # The tanh form never overflows, unlike 1 / (1 + exp(-z)) for very negative z.
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+    # 1 / (1 + e^{-z}), with z kept above -80 so that e^{-z} cannot overflow (even in
+    # float32); sigma(-80) is about 2e-35, so nothing a network can use is lost.
+    e = np.exp(-np.maximum(z, -80.0))
+    e += 1.0
+    return np.reciprocal(e, out=e)
 
 
 def _dsigmoid(z: Array) -> Array:
@@ -58,8 +72,8 @@ def _didentity(z: Array) -> Array:
     return np.ones_like(z)
 
 
-sigmoid = Activation("sigmoid", _sigmoid, _dsigmoid)
-tanh = Activation("tanh", np.tanh, _dtanh)
+sigmoid = Activation("sigmoid", _sigmoid, _dsigmoid, lambda a: a * (1.0 - a))
+tanh = Activation("tanh", np.tanh, _dtanh, lambda a: 1.0 - a * a)
 relu = Activation("relu", _relu, _drelu)
 identity = Activation("identity", _identity, _didentity)
 

@@ -50,11 +50,11 @@ def bias_gradient(delta_next: Array) -> Array:
 
 def deltas(net, trace, y: Array) -> Layers:
     """Steps 1 and 2: delta^{(n_l)} first, then back to delta^{(2)}."""
-    n_l, z = net.n_l, trace.z
+    n_l, z, a, f = net.n_l, trace.z, trace.a, net.activations
     delta = Layers("delta")
-    delta[n_l] = output_delta(y, trace.h, net.activations[n_l].df(z[n_l]))
+    delta[n_l] = output_delta(y, trace.h, f[n_l].fprime(z[n_l], a[n_l]))
     for l in range(n_l - 1, 1, -1):
-        delta[l] = hidden_delta(net.W[l], delta[l + 1], net.activations[l].df(z[l]))
+        delta[l] = hidden_delta(net.W[l], delta[l + 1], f[l].fprime(z[l], a[l]))
     return delta
 
 

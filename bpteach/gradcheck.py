@@ -32,9 +32,7 @@ def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
 
 def _flat(g) -> np.ndarray:
     if isinstance(g, Gradients):
-        return np.concatenate(
-            [np.ravel(g.W[l]) for l in sorted(g.W)] + [np.ravel(g.b[l]) for l in sorted(g.b)]
-        )
+        return np.concatenate([np.ravel(g.W[l]) for l in sorted(g.W)] + [np.ravel(g.b[l]) for l in sorted(g.b)])
     return np.ravel(np.asarray(g, dtype=float))
 
 

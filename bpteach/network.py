@@ -148,8 +148,7 @@ class Network:
         arr = _as_real(y, "y", self.dtype)
         if arr.shape != shape:
             raise ValueError(
-                f"y: must match the output h = a^({self.n_l}) of layer {self.n_l}, "
-                f"shape {shape}; got {arr.shape}"
+                f"y: must match the output h = a^({self.n_l}) of layer {self.n_l}, shape {shape}; got {arr.shape}"
             )
         if not np.isfinite(arr).all():
             raise ValueError("y: contains NaN or infinity")
@@ -190,7 +189,5 @@ def _check_activations(activation, n_l: int) -> dict[int, Activation]:
         return {l: get_activation(activation) for l in range(2, n_l + 1)}
     names = list(activation)
     if len(names) != n_l - 1:
-        raise ValueError(
-            f"activation: expected one name per layer 2..{n_l} ({n_l - 1} names), got {len(names)}"
-        )
+        raise ValueError(f"activation: expected one name per layer 2..{n_l} ({n_l - 1} names), got {len(names)}")
     return {l: get_activation(n, f"activation of layer {l}") for l, n in enumerate(names, start=2)}

@@ -63,12 +63,8 @@ def test_batch_gradient_is_mean_of_per_example_gradients(acts):
     batch = net.gradients(x, y)
     singles = [net.gradients(x[:, c], y[:, c]) for c in range(7)]
     for l in net.W:
-        np.testing.assert_allclose(
-            batch.W[l], np.mean([g.W[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15
-        )
-        np.testing.assert_allclose(
-            batch.b[l], np.mean([g.b[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15
-        )
+        np.testing.assert_allclose(batch.W[l], np.mean([g.W[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(batch.b[l], np.mean([g.b[l] for g in singles], axis=0), rtol=1e-12, atol=1e-15)
     assert net.cost(x, y) == pytest.approx(np.mean([net.cost(x[:, c], y[:, c]) for c in range(7)]))
     for l in range(2, net.n_l + 1):
         d = net.deltas(x, y)[l]
@@ -120,7 +116,16 @@ def test_activations_derivatives_match_differences():
     for act in bp.ACTIVATIONS.values():
         num = (act.f(z + 1e-6) - act.f(z - 1e-6)) / 2e-6
         np.testing.assert_allclose(act.df(z), num, rtol=1e-6, atol=1e-9, err_msg=act.name)
-    assert bp.sigmoid.f(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow, float64 or float32
+        for dtype in (np.float64, np.float32):
+            lo, hi = bp.sigmoid.f(np.array([-1000.0, 1000.0], dtype=dtype)).tolist()
+            assert 0.0 <= lo < 1e-30 and hi == 1.0
+
+
+def test_fprime_through_a_is_the_slope_at_z():
+    z = np.linspace(-5, 5, 23) + 0.01
+    for act in bp.ACTIVATIONS.values():
+        np.testing.assert_allclose(act.fprime(z, act.f(z)), act.df(z), rtol=1e-12, atol=1e-15, err_msg=act.name)
 
 
 def test_shapes_and_layer_numbers_follow_the_text():

@@ -29,7 +29,10 @@ def _pyproject_requirements():
     for r in map(Requirement, reqs):
         if r.name.lower() == "bpteach":
             continue
-        out[CONDA_NAMES.get(r.name.lower(), r.name.lower())] = r.specifier
+        name = CONDA_NAMES.get(r.name.lower(), r.name.lower())
+        if name in out and out[name] != r.specifier:
+            raise AssertionError(f"pyproject.toml asks for {name} twice, differently: {out[name]} and {r.specifier}")
+        out[name] = r.specifier
     return out, project["requires-python"]
 
 

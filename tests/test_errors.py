@@ -11,9 +11,7 @@ def net():
     return bp.Network.five_layer(seed=0)
 
 
-@pytest.mark.parametrize(
-    "x", [np.zeros(3), np.zeros((3, 4)), np.zeros((2, 4, 1)), np.zeros(()), np.zeros((4, 2))]
-)
+@pytest.mark.parametrize("x", [np.zeros(3), np.zeros((3, 4)), np.zeros((2, 4, 1)), np.zeros(()), np.zeros((4, 2))])
 def test_wrong_x_shape(net, x):
     with pytest.raises(ValueError, match=r"x: layer 1 has s_1 = 2 units.*\(2,\).*\(2, m\).*got"):
         net.forward(x)
@@ -80,9 +78,7 @@ def test_weight_assigned_with_non_numbers(net):
 
 @pytest.mark.parametrize("bad", ["softmax", "Sigmoid", ""])
 def test_unknown_activation_lists_known_ones(bad):
-    with pytest.raises(
-        ValueError, match=rf"unknown activation '{bad}'; known: identity, relu, sigmoid, tanh"
-    ):
+    with pytest.raises(ValueError, match=rf"unknown activation '{bad}'; known: identity, relu, sigmoid, tanh"):
         bp.Network([2, 2], bad)
     with pytest.raises(ValueError, match=r"activation of layer 3: unknown activation"):
         bp.Network([2, 2, 2], ["tanh", bad])

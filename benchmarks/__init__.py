@@ -1,0 +1,1 @@
+"""bpteach's benchmarks: `make bench` or `python -m benchmarks`. Not part of `make test`."""

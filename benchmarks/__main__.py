@@ -1,0 +1,89 @@
+"""python -m benchmarks [--quick] [--json PATH]: every figure side by side, in one process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import backprop_vs_torch as bt
+from . import explorer_latency
+from .common import machine
+
+
+def _ms(s):
+    return "-" if s is None else f"{s * 1e3:.3f}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="tiny net only, few repeats (a smoke run)")
+    ap.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    args = ap.parse_args(argv)
+
+    info = machine()
+    try:
+        import torch
+
+        info["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+    except ImportError:
+        info["torch"] = "not installed (pip install -e '.[bench]')"
+    print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
+
+    limit = bt.matmul_gflops(repeat=3 if args.quick else 15)
+    print(f"\nnumpy matmul (1024x1024 @ 1024x256, float64): {limit:.1f} GFLOP/s\n")
+
+    rows = bt.run_networks(quick=args.quick)
+    head = f"{'network':<16}{'batch':>6}  {'impl':<20}{'dtype':<8}{'fwd ms':>9}{'bwd ms':>9}{'total ms':>10}{'bwd/fwd':>8}{'us/example':>11}{'GFLOP/s':>9}"  # noqa: E501
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        if r["status"] != "ok":
+            print(f"{r['network']:<16}{r['batch']:>6}  {r['impl']:<20}{r['dtype']:<8}{r['status']}")
+            continue
+        print(
+            f"{r['network']:<16}{r['batch']:>6}  {r['impl']:<20}{r['dtype']:<8}{_ms(r['forward_s']):>9}"
+            f"{_ms(r['backward_s']):>9}{_ms(r['total_s']):>10}{r['backward_over_forward']:>8.2f}"
+            f"{r['per_example_s'] * 1e6:>11.2f}{r['gflops']:>9.2f}"
+        )
+
+    ratios = []
+    for r in rows:
+        if r["impl"] != "bpteach" or r["status"] != "ok":
+            continue
+        t = next((o for o in rows if o["impl"] == "torch" and o["dtype"] == r["dtype"] and o["network"] == r["network"]
+                  and o["batch"] == r["batch"] and o["status"] == "ok"), None)  # fmt: skip
+        if t:
+            ratios.append({"network": r["network"], "batch": r["batch"], "dtype": r["dtype"],
+                           "bpteach_over_torch": r["total_s"] / t["total_s"]})  # fmt: skip
+    if ratios:
+        print("\nbpteach total time / torch total time (same dtype, same run):")
+        for q in ratios:
+            print(f"  {q['network']:<16} batch {q['batch']:>4} {q['dtype']}: {q['bpteach_over_torch']:.2f}")
+    large = [r for r in rows if r["network"] == "large" and r["impl"] == "bpteach" and r["dtype"] == "float64"]
+    if large:
+        print(f"\nlarge net, batch 256: {large[0]['gflops']:.1f} GFLOP/s = "
+              f"{100 * large[0]['gflops'] / limit:.0f}% of numpy's matmul rate")  # fmt: skip
+
+    paths = bt.run_paths(quick=args.quick)
+    print(f"\n{'width':>5}{'depth':>6}{'terms':>12}{'naive s':>11}{'delta ms':>10}{'delta mults':>12}")
+    for p in paths:
+        naive = "> 1 s, skipped" if p["naive_s"] is None else f"{p['naive_s']:.4f}"
+        print(f"{p['width']:>5}{p['depth']:>6}{p['terms']:>12,}{naive:>11}{p['delta_s'] * 1e3:>10.3f}"
+              f"{p['delta_multiplications']:>12,}")  # fmt: skip
+
+    slider = explorer_latency.run(events=40 if args.quick else 200)
+    print(
+        f"\nexplorer slider event (Python side): median {slider['median_ms']:.1f} ms, p90 {slider['p90_ms']:.1f} ms;"
+        f" a full figure redraw alone: {slider['full_redraw_median_ms']:.1f} ms"
+    )
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "numpy_matmul_gflops": limit, "networks": rows, "ratios": ratios,
+                       "paths": paths, "explorer": slider}, f, indent=2)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""`bpteach assign`: the student version of an exercise notebook, and its manifest."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\s*$.*?^[ \t]*### END SOLUTION\s*$", re.M | re.S)
+HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\s*$.*?^[ \t]*### END HIDDEN TESTS\s*\n?", re.M | re.S)
+
+
+def stub_source(source: str) -> str:
+    """The solution with its marked part replaced by a stub that raises NotImplementedError."""
+    return SOLUTION.sub(lambda m: f'{m.group(1)}raise NotImplementedError("your code here")', source)
+
+
+def _hash(source: str) -> str:
+    return hashlib.sha256("\n".join(line.rstrip() for line in source.strip().splitlines()).encode()).hexdigest()
+
+
+def student_notebook(nb):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.source = HIDDEN.sub("", stub_source(cell.source))
+        cell.metadata.pop("execution", None)
+    nb.metadata.setdefault("bpteach", {})["student"] = True
+    return nb
+
+
+def assign(source, out_dir) -> tuple[Path, Path]:
+    """Write OUT/<name>.ipynb (student version) and OUT/<name>.manifest.json; return both paths."""
+    source, out_dir = Path(source), Path(out_dir)
+    nb = nbformat.read(source, as_version=4)
+    student = student_notebook(nb)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb_path = out_dir / source.name
+    nbformat.write(student, nb_path)
+    locked = {}
+    for cell in student.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") and meta.get("grade_id"):
+            locked[meta["grade_id"]] = _hash(cell.source)
+    manifest = {
+        "source": source.name,
+        "exercises": [
+            c.metadata["nbgrader"]["grade_id"] for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")
+        ],  # fmt: skip
+        "locked_cells": locked,
+    }
+    man_path = out_dir / f"{source.stem}.manifest.json"
+    man_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return nb_path, man_path
