@@ -41,9 +41,7 @@ class Activation:
 def _sigmoid(z: Array) -> Array:
     # 1 / (1 + e^{-z}), with z kept above -80 so that e^{-z} cannot overflow (even in
     # float32); sigma(-80) is about 2e-35, so nothing a network can use is lost.
-    e = np.exp(-np.maximum(z, -80.0))
-    e += 1.0
-    return np.reciprocal(e, out=e)
+    return 1.0 / (1.0 + np.exp(-np.maximum(z, -80.0)))
 
 
 def _dsigmoid(z: Array) -> Array:
@@ -61,7 +59,8 @@ def _relu(z: Array) -> Array:
 
 def _drelu(z: Array) -> Array:
     # At z == 0 we take the derivative as 0 (any value in [0, 1] is a subgradient).
-    return (z > 0).astype(z.dtype)
+    z = np.asarray(z)
+    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else float)
 
 
 def _identity(z: Array) -> Array:

@@ -122,6 +122,12 @@ def test_activations_derivatives_match_differences():
             assert 0.0 <= lo < 1e-30 and hi == 1.0
 
 
+def test_activations_take_scalars_and_zero_d_arrays():
+    for act in bp.ACTIVATIONS.values():
+        assert np.shape(act.f(np.array(0.5))) == () and np.shape(act.df(np.array(0.5))) == ()
+        assert float(act.df(0.5)) == pytest.approx(float(act.df(np.array([0.5]))[0]))
+
+
 def test_fprime_through_a_is_the_slope_at_z():
     z = np.linspace(-5, 5, 23) + 0.01
     for act in bp.ACTIVATIONS.values():

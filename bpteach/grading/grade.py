@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ from .exercises import BY_ID, training_loss
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
 MAX_BYTES = 20 * 1024**2
+USES_BPTEACH = re.compile(r"^\s*(import\s+bpteach|from\s+bpteach)", re.M)  # a hidden import fails at run time
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
 
@@ -42,14 +44,14 @@ def source_of(cell) -> str:
 
 def trusted(source_path: Path = SOURCE):
     """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
-    from .assign import stub_source
+    from .assign import stub_source, student_notebook
 
     nb = nbformat.read(source_path, as_version=4)
     setup, exercises, locked = [], [], {}
-    for cell in nb.cells:
+    for cell, handed_out in zip(nb.cells, student_notebook(nb).cells, strict=True):
         meta, bp = nbgrader(cell), cell.metadata.get("bpteach", {})
-        if meta.get("locked") and meta.get("grade_id"):
-            locked[meta["grade_id"]] = cell_hash(normalise(cell.source))
+        if meta.get("locked") and meta.get("grade_id"):  # as written, or as handed out (hidden tests removed)
+            locked[meta["grade_id"]] = {cell_hash(normalise(cell.source)), cell_hash(normalise(handed_out.source))}
         if cell.cell_type == "code" and bp.get("setup"):
             setup.append(cell.source)
         if meta.get("solution") and meta.get("grade_id") in BY_ID:
@@ -201,7 +203,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
         cells = []
     for cell in cells:
         gid = nbgrader(cell).get("grade_id")
-        if gid in locked and cell_hash(normalise(source_of(cell))) != locked[gid]:
+        if gid in locked and cell_hash(normalise(source_of(cell))) not in locked[gid]:
             report["notes"].append(f"locked cell {gid} was edited; the original was used")
     for index, (exercise, stub) in enumerate(exercises):
         entry = {"name": exercise.title, "grade_id": exercise.grade_id, "points": 0.0,
@@ -220,7 +222,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
         if normalise(solution) == normalise(stub):
             entry["status"] = "not_attempted"
             continue
-        if "bpteach" in solution:
+        if USES_BPTEACH.search(solution):
             entry["status"] = "failed"
             entry["checks"].append(
                 {
@@ -257,7 +259,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
 def _explain(message: str) -> str:
     if "mismatch in its core dimension" in message or "not aligned" in message or "could not be broadcast" in message:
         return message + " — check the shapes: W (s_{l+1}, s_l) needs its transpose Wᵀ to carry δ backwards"
-    if "NotImplementedError" in message:
+    if message.startswith("NotImplementedError"):
         return message + " — the stub is still there"
     return message
 

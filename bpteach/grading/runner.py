@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +22,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-CELL_TIMEOUT = 20.0  # seconds for one cell
-HARD_LIMIT = 45.0  # seconds for the whole exercise, kernel start included
+CELL_TIMEOUT = float(os.environ.get("BPTEACH_GRADER_CELL_TIMEOUT", 20))  # seconds for one cell
+HARD_LIMIT = float(os.environ.get("BPTEACH_GRADER_HARD_LIMIT", 60))  # seconds for one exercise, all in
 OUTPUT_BUDGET = 64 * 1024  # bytes of stdout/stderr/display kept per exercise
 
 
@@ -119,62 +120,121 @@ def _bpteach_call(case):
 
 
 def run_exercise(setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "") -> RunResult:
-    """Execute `solution` after the trusted set-up, then call `function` on each hidden case."""
+    """Execute `solution` after the trusted set-up, then call `function` on each hidden case.
+
+    nbclient runs in a worker process (`python -m bpteach.grading.runner JOB`) that reports
+    back over a private pipe; this process only waits, with a hard wall-clock limit, then
+    kills the worker and the kernel's process group, and reads the .npy files last.
+    """
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bpteach-grade-") as tmp:
         root = Path(tmp)
         work = root / "work"
         work.mkdir()
-        cells = [nbformat.v4.new_code_cell(s) for s in setup_sources]
-        cells.append(nbformat.v4.new_code_cell(solution))
-        calls = []
+        cells = [*setup_sources, solution]
         for n, case in enumerate(cases):
             rebuild = _save_inputs(case.inputs, work, prefix=f"hidden{n}__")
-            calls.append(CALL_TEMPLATE.format(rebuild="\n".join(rebuild), prepare=prepare, function=function))
-            calls[-1] += f"\n_bpteach_call({n})\n"
-        cells += [nbformat.v4.new_code_cell(c) for c in calls]
-        nb = nbformat.v4.new_notebook(cells=cells)
-        solution_index = len(setup_sources)
-
-        ksm = KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(root))])
-        km = KernelManager(kernel_name="bpteach-sandbox", kernel_spec_manager=ksm)
-        client = CappedClient(nb, km=km, timeout=CELL_TIMEOUT, allow_errors=False, kernel_name="bpteach-sandbox",
-                              resources={"metadata": {"path": str(work)}}, record_timing=False)  # fmt: skip
-        client.truncated = False
-        result = RunResult("ok")
-        killed = threading.Event()
-
-        def watchdog():
-            if not killed.wait(HARD_LIMIT):
-                result.status, result.message = "timeout", f"the exercise ran past the hard limit of {HARD_LIMIT:.0f} s"
-                _kill(km)
-
-        guard = threading.Thread(target=watchdog, daemon=True)
-        guard.start()
-        try:
-            client.execute(cwd=str(work))
-        except CellTimeoutError:
-            result.status = "timeout"
-            result.message = f"a cell ran longer than {CELL_TIMEOUT:.0f} s (an endless loop, or a long sleep?)"
-        except CellExecutionError as err:
-            ename = getattr(err, "ename", "") or ""
-            result.status = "syntax_error" if ename in ("SyntaxError", "IndentationError", "TabError") else "error"
-            where = "in your solution cell" if _failing_cell(nb) == solution_index else "when your function was called"
-            result.message = f"{ename}: {getattr(err, 'evalue', '')} ({where})".strip()
-        except DeadKernelError:
-            if result.status != "timeout":
-                result.status, result.message = "error", "the kernel died (os._exit, a crash, or a resource limit)"
-        except Exception as err:  # the kernel could not even start, or nbclient broke: report, never crash
-            if result.status != "timeout":
-                result.status, result.message = "error", f"{type(err).__name__}: {err}"
-        finally:
-            killed.set()
-            _kill(km)
-        result.truncated_output = client.truncated
+            call = CALL_TEMPLATE.format(rebuild="\n".join(rebuild), prepare=prepare, function=function)
+            cells.append(call + f"\n_bpteach_call({n})\n")
+        job = root / "job.json"
+        job.write_text(json.dumps({"cells": cells, "solution_index": len(setup_sources), "root": str(root)}))
+        read_fd, write_fd = os.pipe()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bpteach.grading.runner", str(job), str(write_fd)],
+            pass_fds=(write_fd,), start_new_session=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(write_fd)
+        report = _read_report(read_fd, worker, HARD_LIMIT)
+        _kill_group(worker.pid)
+        worker.wait()
+        _kill_group(_kernel_pid(root))
+        if report is None:
+            result = RunResult("timeout", f"the exercise ran past the hard limit of {HARD_LIMIT:.0f} s")
+        else:
+            result = RunResult(report["status"], report.get("message", ""),
+                               truncated_output=report.get("truncated", False))  # fmt: skip
         if result.status == "ok":
             _collect(work, len(cases), result)
         result.seconds = time.monotonic() - start
         return result
+
+
+def _read_report(fd: int, worker, limit: float) -> dict | None:
+    """The worker's one JSON line, or None if it does not come within `limit` seconds."""
+    deadline = time.monotonic() + limit
+    data = b""
+    with os.fdopen(fd, "rb", buffering=0) as pipe:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([pipe], [], [], max(0.0, min(0.5, deadline - time.monotonic())))
+            if ready:
+                chunk = pipe.read(65536)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) > 1_000_000:
+                    break
+            elif worker.poll() is not None and not data:
+                break
+    try:
+        return json.loads(data.decode())
+    except ValueError:
+        return None if time.monotonic() >= deadline else {"status": "error", "message": "the grader's worker failed"}
+
+
+def _kernel_pid(root: Path) -> int | None:
+    try:
+        return int((root / "kernel.pid").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _kill_group(pid: int | None) -> None:
+    if pid:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _work(job_path: str, fd: int) -> None:
+    """The worker: run the rebuilt notebook with nbclient, write one JSON line to fd, exit hard."""
+    job = json.loads(Path(job_path).read_text())
+    root = Path(job["root"])
+    work = root / "work"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in job["cells"]])
+    ksm = KernelSpecManager(kernel_dirs=[str(_kernel_spec_dir(root))])
+    km = AsyncKernelManager(kernel_name="bpteach-sandbox", kernel_spec_manager=ksm)
+    client = CappedClient(nb, km=km, timeout=CELL_TIMEOUT, allow_errors=False, kernel_name="bpteach-sandbox",
+                          resources={"metadata": {"path": str(work)}}, record_timing=False)  # fmt: skip
+    client.truncated = False
+
+    def remember_pid(**_):
+        pid = km.provisioner.pid if km.provisioner else None
+        (root / "kernel.pid").write_text(str(pid or ""))
+
+    client.on_notebook_start = remember_pid
+    report = {"status": "ok"}
+    try:
+        client.execute(cwd=str(work))
+    except CellTimeoutError:
+        report = {
+            "status": "timeout",
+            "message": f"a cell ran longer than {CELL_TIMEOUT:.0f} s (an endless loop, or a long sleep?)",
+        }
+    except CellExecutionError as err:
+        ename = getattr(err, "ename", "") or ""
+        status = "syntax_error" if ename in ("SyntaxError", "IndentationError", "TabError") else "error"
+        where = "in your solution cell" if _failing_cell(nb) == job["solution_index"] else "when your function ran"
+        report = {"status": status, "message": f"{ename}: {getattr(err, 'evalue', '')} ({where})".strip()}
+    except DeadKernelError:
+        report = {"status": "error", "message": "the kernel died (os._exit, a crash, or a resource limit)"}
+    except Exception as err:  # noqa: BLE001 - the kernel failed to start, or nbclient broke: report it
+        report = {"status": "error", "message": f"{type(err).__name__}: {err}"}
+    report["truncated"] = client.truncated
+    os.write(fd, (json.dumps(report) + "\n").encode())
+    _kill_group(_kernel_pid(root))
+    os._exit(0)  # skip nbclient's clean-up, which can wait forever on a hostile kernel
 
 
 def _failing_cell(nb) -> int | None:
@@ -182,28 +242,6 @@ def _failing_cell(nb) -> int | None:
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return i
     return None
-
-
-def _kill(km: KernelManager) -> None:
-    """Kill the kernel's whole process group (threads and children included), then tidy up."""
-    try:
-        pid = km.provisioner.pid if km.provisioner else None
-    except Exception:
-        pid = None
-    if pid:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
-    except Exception:
-        pass
-    try:
-        km.cleanup_resources()
-    except Exception:
-        pass
 
 
 def _collect(work: Path, n_cases: int, result: RunResult) -> None:
@@ -226,3 +264,7 @@ def _collect(work: Path, n_cases: int, result: RunResult) -> None:
                 continue
             (outs if key.startswith("out") else after)[key] = arr
         result.outputs[n], result.inputs_after[n], result.types[n] = outs, after, types
+
+
+if __name__ == "__main__":
+    _work(sys.argv[1], int(sys.argv[2]))

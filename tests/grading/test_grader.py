@@ -1,0 +1,148 @@
+"""The grader against a corpus of bad and hostile submissions, each paired with its expected report.
+
+The corpus is graded once (two jobs, a fixed secret seed, short time limits) and every
+expectation in expected.json is checked against the report the grader wrote to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpteach.grading import assign
+from bpteach.grading.grade import SOURCE, grade_submission
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "fixtures"
+EXPECTED = json.loads((HERE / "expected.json").read_text())
+STUDENT = SOURCE.parent / "student"
+LIMITS = {"BPTEACH_GRADER_CELL_TIMEOUT": "8", "BPTEACH_GRADER_HARD_LIMIT": "30"}
+
+
+def sandbox_kernels() -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if b"bpteach.grading.sandbox" in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    before = set(sandbox_kernels())
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bpteach.cli", "grade", str(FIXTURES), "--out", str(out), "--jobs", "2", "--seed", "7"],
+        env={**os.environ, **LIMITS}, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    elapsed = time.monotonic() - start
+    assert done.returncode == 0, done.stderr[-2000:]
+    time.sleep(0.5)
+    leftover = set(sandbox_kernels()) - before
+    reports = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/report.json")}
+    return {"out": out, "reports": reports, "leftover": leftover, "elapsed": elapsed, "stdout": done.stdout}
+
+
+def test_every_fixture_has_an_expectation_and_a_report(corpus):
+    names = {p.stem for p in FIXTURES.glob("*.ipynb")}
+    assert names == set(EXPECTED), f"fixtures without expectations: {names ^ set(EXPECTED)}"
+    assert set(corpus["reports"]) == names
+    for name in names:
+        assert (corpus["out"] / name / "report.md").read_text().startswith(f"# Report: {name}.ipynb")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_report(corpus, name):
+    want, got = EXPECTED[name], corpus["reports"][name]
+    assert got["score"] == want["score"], f"{name}: score {got['score']}, expected {want['score']}"
+    assert got["max_score"] == 14
+    status = {e["grade_id"]: e["status"] for e in got["exercises"]}
+    default = want.get("others", "not_attempted")
+    for gid in status:
+        assert status[gid] == want.get("status", {}).get(gid, default), f"{name}: {gid} is {status[gid]}"
+    text = json.dumps(got)
+    for fragment in want.get("says", []):
+        assert fragment in text, f"{name}: the report should say {fragment!r}"
+    for e in got["exercises"]:
+        assert e["status"] in ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing",
+                               "not_attempted")  # fmt: skip
+        assert 0 <= e["points"] <= e["max_points"]
+        assert e["seconds"] <= float(LIMITS["BPTEACH_GRADER_HARD_LIMIT"]) + 15
+
+
+def test_no_kernel_is_left_behind(corpus):
+    assert corpus["leftover"] == set()
+
+
+def test_a_fake_report_is_overwritten(corpus):
+    report = json.loads((corpus["out"] / "fake-report" / "report.json").read_text())
+    assert report["score"] == 0 and report["submission"] == "fake-report.ipynb"
+
+
+def test_student_version_is_up_to_date(tmp_path):
+    nb_path, manifest_path = assign(SOURCE, tmp_path)
+    assert nb_path.read_text() == (STUDENT / nb_path.name).read_text(), "run: bpteach assign (see README)"
+    assert manifest_path.read_text() == (STUDENT / manifest_path.name).read_text()
+
+
+def test_student_version_has_stubs_and_no_solutions_or_hidden_tests():
+    text = (STUDENT / "backprop-exercises.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert text.count("NotImplementedError") == 7
+    nb = nbformat.read(STUDENT / "backprop-exercises.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_metadata_is_nbgrader_compatible():
+    nb = nbformat.read(SOURCE, as_version=4)
+    ids = []
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader")
+        if meta is None:
+            continue
+        assert meta["schema_version"] == 3 and {"grade", "solution", "locked", "grade_id"} <= set(meta)
+        if meta["grade"]:
+            assert meta["points"] > 0 and meta["locked"]
+        ids.append(meta["grade_id"])
+    assert len(ids) == len(set(ids)) and sum(1 for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")) == 7
+
+
+def test_source_notebook_passes_its_own_public_tests():
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(SOURCE, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # raises on any failing assert
+    out = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert out.count("public tests pass") == 7
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode()),
+                 st.dictionaries(st.sampled_from(["cells", "nbformat", "metadata", "worksheets"]), json_values)
+                 .map(lambda v: json.dumps(v).encode())))  # fmt: skip
+def test_any_file_gets_a_report_never_a_crash(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("junk") / "junk.ipynb"
+    path.write_bytes(data)
+    report = grade_submission(path, seed=1)
+    assert report["score"] == 0 and len(report["exercises"]) == 7
