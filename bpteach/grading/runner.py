@@ -105,8 +105,6 @@ def _bpteach_call(case):
     _args = {{}}
 {rebuild}
 {prepare}
-    _before = {{}}
-    _flatten({{k: v for k, v in _args.items() if k not in ("f",)}}, "in", _before, {{}})
     _result = {function}(**_args)
     _out, _types = {{}}, {{}}
     _flatten(_result, "out", _out, _types)
@@ -145,10 +143,10 @@ def run_exercise(setup_sources: list[str], solution: str, function: str, cases: 
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         os.close(write_fd)
-        report = _read_report(read_fd, worker, HARD_LIMIT)
+        report, kernel_pid = _read_report(read_fd, worker, HARD_LIMIT)
         _kill_group(worker.pid)
         worker.wait()
-        _kill_group(_kernel_pid(root))
+        _kill_group(kernel_pid)
         if report is None:
             result = RunResult("timeout", f"the exercise ran past the hard limit of {HARD_LIMIT:.0f} s")
         else:
@@ -160,8 +158,12 @@ def run_exercise(setup_sources: list[str], solution: str, function: str, cases: 
         return result
 
 
-def _read_report(fd: int, worker, limit: float) -> dict | None:
-    """The worker's one JSON line, or None if it does not come within `limit` seconds."""
+def _read_report(fd: int, worker, limit: float) -> tuple[dict | None, int | None]:
+    """The worker's lines: the kernel's pid first, then the report; None if it is late.
+
+    The pipe is private to the worker (the kernel it starts does not inherit it), so
+    nothing the submission does can write here.
+    """
     deadline = time.monotonic() + limit
     data = b""
     with os.fdopen(fd, "rb", buffering=0) as pipe:
@@ -176,17 +178,19 @@ def _read_report(fd: int, worker, limit: float) -> dict | None:
                     break
             elif worker.poll() is not None and not data:
                 break
-    try:
-        return json.loads(data.decode())
-    except ValueError:
-        return None if time.monotonic() >= deadline else {"status": "error", "message": "the grader's worker failed"}
-
-
-def _kernel_pid(root: Path) -> int | None:
-    try:
-        return int((root / "kernel.pid").read_text())
-    except (OSError, ValueError):
-        return None
+    report, kernel_pid = None, None
+    for line in data.decode(errors="replace").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and isinstance(item.get("kernel_pid"), int):
+            kernel_pid = item["kernel_pid"]
+        elif isinstance(item, dict) and "status" in item:
+            report = item
+    if report is None and time.monotonic() < deadline:
+        report = {"status": "error", "message": "the grader's worker failed"}
+    return report, kernel_pid
 
 
 def _kill_group(pid: int | None) -> None:
@@ -211,7 +215,8 @@ def _work(job_path: str, fd: int) -> None:
 
     def remember_pid(**_):
         pid = km.provisioner.pid if km.provisioner else None
-        (root / "kernel.pid").write_text(str(pid or ""))
+        if pid:
+            os.write(fd, (json.dumps({"kernel_pid": pid}) + "\n").encode())
 
     client.on_notebook_start = remember_pid
     report = {"status": "ok"}
@@ -233,7 +238,7 @@ def _work(job_path: str, fd: int) -> None:
         report = {"status": "error", "message": f"{type(err).__name__}: {err}"}
     report["truncated"] = client.truncated
     os.write(fd, (json.dumps(report) + "\n").encode())
-    _kill_group(_kernel_pid(root))
+    _kill_group(km.provisioner.pid if km.provisioner else None)
     os._exit(0)  # skip nbclient's clean-up, which can wait forever on a hostile kernel
 
 
