@@ -28,7 +28,7 @@ lint: $(STAMP)
 # versions raise NotImplementedError on purpose.
 test: lint
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider --ignore=notebooks/exercises tests notebooks
+		-p no:cacheprovider --ignore=notebooks/exercises --ignore=tests/grading/fixtures tests notebooks
 
 # Lecture mode: the explorer alone, full page, on this machine only.
 demo: $(STAMP)
