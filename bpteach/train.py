@@ -10,11 +10,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import backprop
+
 
 def step(net, X, Y, lr: float) -> float:
     """One gradient-descent step on the mean cost of the batch; returns J before the step."""
     g = net.gradients(X, Y)
-    J = 0.5 * float(np.sum((Y - g.trace.h) ** 2)) / (Y.shape[1] if Y.ndim == 2 else 1)
+    J = backprop.cost(np.asarray(Y, dtype=net.dtype), g.trace.h)
     for l in net.W:
         net.W[l] -= lr * g.W[l]
         net.b[l] -= lr * g.b[l]
