@@ -15,6 +15,7 @@ import ipywidgets as w
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import backprop
 from .diagram import NetworkDiagram, unit_label
 from .network import Network
 from .paths import path_terms
@@ -225,7 +226,7 @@ class Explorer:
         terms = list(path_terms(net, self.x, self.y, l, i, j))
         return {
             "weight": (l, i, j),
-            "J": net.cost(self.x, self.y),
+            "J": backprop.cost(self.y, g.trace.h),  # from the same forward pass as the gradients
             "grad_delta": float(g.W[l][i, j]),
             "grad_numerical": (plus - minus) / (2 * eps),
             "grad_paths": float(sum(t.value for t in terms)),
