@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from . import backprop
 from .diagram import NetworkDiagram, unit_label
+from .gradcheck import weight_derivative
 from .network import Network
 from .paths import path_terms
 
@@ -217,18 +218,12 @@ class Explorer:
         """J, the studied weight's gradient three ways, and its path terms, for the current sliders."""
         net, (l, i, j) = self.net, self.study.value
         g = net.gradients(self.x, self.y)
-        old = net.W[l][i, j]
-        net.W[l][i, j] = old + eps
-        plus = net.cost(self.x, self.y)
-        net.W[l][i, j] = old - eps
-        minus = net.cost(self.x, self.y)
-        net.W[l][i, j] = old
         terms = list(path_terms(net, self.x, self.y, l, i, j))
         return {
             "weight": (l, i, j),
             "J": backprop.cost(self.y, g.trace.h),  # from the same forward pass as the gradients
             "grad_delta": float(g.W[l][i, j]),
-            "grad_numerical": (plus - minus) / (2 * eps),
+            "grad_numerical": weight_derivative(net, self.x, self.y, l, i, j, eps),
             "grad_paths": float(sum(t.value for t in terms)),
             "terms": terms,
             "gradients": g,

@@ -19,15 +19,30 @@ def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
         for params, out in ((net.W[l], W), (net.b[l], b)):
             g = np.zeros_like(params)
             for idx in np.ndindex(params.shape):
-                old = params[idx]
-                params[idx] = old + eps
-                plus = net.cost(x, y)
-                params[idx] = old - eps
-                minus = net.cost(x, y)
-                params[idx] = old
-                g[idx] = (plus - minus) / (2 * eps)
+                g[idx] = _central(params, idx, lambda: net.cost(x, y), eps)
             out[l] = g
     return Gradients(W, b)
+
+
+def weight_derivative(net, x, y, l: int, i: int, j: int, eps: float = 1e-6) -> float:
+    """dJ/dW^{(l)}_{i<-j} alone, by a central difference (the explorer's second opinion)."""
+    from .paths import check_weight
+
+    check_weight(net, l, i, j)
+    return _central(net.W[l], (i, j), lambda: net.cost(x, y), eps)
+
+
+def _central(params: np.ndarray, idx, f, eps: float) -> float:
+    """(f with params[idx] + eps  -  f with params[idx] - eps) / 2 eps; params[idx] is restored."""
+    old = params[idx]
+    try:
+        params[idx] = old + eps
+        plus = f()
+        params[idx] = old - eps
+        minus = f()
+    finally:
+        params[idx] = old
+    return (plus - minus) / (2 * eps)
 
 
 def _flat(g) -> np.ndarray:

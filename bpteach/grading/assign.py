@@ -19,8 +19,13 @@ def stub_source(source: str) -> str:
     return SOLUTION.sub(lambda m: f'{m.group(1)}raise NotImplementedError("your code here")', source)
 
 
-def _hash(source: str) -> str:
-    return hashlib.sha256("\n".join(line.rstrip() for line in source.strip().splitlines()).encode()).hexdigest()
+def normalise(source: str) -> str:
+    """Source without trailing spaces or surrounding blank lines: what "unchanged" means."""
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+def locked_hash(source: str) -> str:
+    return hashlib.sha256(normalise(source).encode()).hexdigest()
 
 
 def student_notebook(nb):
@@ -46,7 +51,7 @@ def assign(source, out_dir) -> tuple[Path, Path]:
     for cell in student.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("locked") and meta.get("grade_id"):
-            locked[meta["grade_id"]] = _hash(cell.source)
+            locked[meta["grade_id"]] = locked_hash(cell.source)
     manifest = {
         "source": source.name,
         "exercises": [

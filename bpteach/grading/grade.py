@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,6 +13,7 @@ import nbformat
 import numpy as np
 
 from . import runner
+from .assign import locked_hash, normalise, stub_source, student_notebook
 from .exercises import BY_ID, training_loss
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,14 +21,6 @@ SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
 MAX_BYTES = 20 * 1024**2
 USES_BPTEACH = re.compile(r"^\s*(import\s+bpteach|from\s+bpteach)", re.M)  # a hidden import fails at run time
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
-
-
-def cell_hash(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()
-
-
-def normalise(source: str) -> str:
-    return "\n".join(line.rstrip() for line in source.strip().splitlines())
 
 
 def nbgrader(cell) -> dict:
@@ -44,14 +36,12 @@ def source_of(cell) -> str:
 
 def trusted(source_path: Path = SOURCE):
     """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
-    from .assign import stub_source, student_notebook
-
     nb = nbformat.read(source_path, as_version=4)
     setup, exercises, locked = [], [], {}
     for cell, handed_out in zip(nb.cells, student_notebook(nb).cells, strict=True):
         meta, bp = nbgrader(cell), cell.metadata.get("bpteach", {})
         if meta.get("locked") and meta.get("grade_id"):  # as written, or as handed out (hidden tests removed)
-            locked[meta["grade_id"]] = {cell_hash(normalise(cell.source)), cell_hash(normalise(handed_out.source))}
+            locked[meta["grade_id"]] = {locked_hash(cell.source), locked_hash(handed_out.source)}
         if cell.cell_type == "code" and bp.get("setup"):
             setup.append(cell.source)
         if meta.get("solution") and meta.get("grade_id") in BY_ID:
@@ -203,7 +193,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
         cells = []
     for cell in cells:
         gid = nbgrader(cell).get("grade_id")
-        if gid in locked and cell_hash(normalise(source_of(cell))) not in locked[gid]:
+        if gid in locked and locked_hash(source_of(cell)) not in locked[gid]:
             report["notes"].append(f"locked cell {gid} was edited; the original was used")
     for index, (exercise, stub) in enumerate(exercises):
         entry = {"name": exercise.title, "grade_id": exercise.grade_id, "points": 0.0,
