@@ -15,6 +15,29 @@ def _ms(s):
     return "-" if s is None else f"{s * 1e3:.3f}"
 
 
+def targets(rows: list[dict]) -> list[dict]:
+    """The issue's targets, each judged on this run's figures."""
+    out = []
+
+    def check(what, value, op, limit):
+        out.append({"what": what, "value": value, "op": op, "limit": limit,
+                    "met": value <= limit if op == "<=" else value >= limit})  # fmt: skip
+
+    ratio_limit = {("five-layer toy", 1): 0.35, ("five-layer toy", 256): 0.35, ("medium", 1): 1.0,
+                   ("medium", 256): 0.9, ("large", 256): 1.0}  # fmt: skip
+    for r in rows:
+        if r["impl"] != "bpteach" or r["status"] != "ok":
+            continue
+        where = f"{r['network']}, batch {r['batch']}, {r['dtype']}"
+        if "over_torch" in r:
+            check(f"bpteach / torch time, {where}", r["over_torch"], "<=", ratio_limit[r["network"], r["batch"]])
+        limit = 3.0 if (r["network"], r["batch"]) == ("medium", 1) else 2.0
+        check(f"backward / forward, {where}", r["backward_over_forward"], "<=", limit)
+        if "of_matmul_rate" in r:
+            check(f"share of numpy's matmul rate, {where}", r["of_matmul_rate"], ">=", 0.85)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="tiny net only, few repeats (a smoke run)")
@@ -30,10 +53,8 @@ def main(argv=None) -> int:
         info["torch"] = "not installed (pip install -e '.[bench]')"
     print("machine:", ", ".join(f"{k} {v}" for k, v in info.items()))
 
-    limit = bt.matmul_gflops(repeat=3 if args.quick else 15)
-    print(f"\nnumpy matmul (1024x1024 @ 1024x256, float64): {limit:.1f} GFLOP/s\n")
-
-    rows = bt.run_networks(quick=args.quick)
+    rows, reference = bt.run_networks(quick=args.quick)
+    print()
     head = f"{'network':<16}{'batch':>6}  {'impl':<20}{'dtype':<8}{'fwd ms':>9}{'bwd ms':>9}{'total ms':>10}{'bwd/fwd':>8}{'us/example':>11}{'GFLOP/s':>9}"  # noqa: E501
     print(head)
     print("-" * len(head))
@@ -47,23 +68,24 @@ def main(argv=None) -> int:
             f"{r['per_example_s'] * 1e6:>11.2f}{r['gflops']:>9.2f}"
         )
 
-    ratios = []
-    for r in rows:
-        if r["impl"] != "bpteach" or r["status"] != "ok":
-            continue
-        t = next((o for o in rows if o["impl"] == "torch" and o["dtype"] == r["dtype"] and o["network"] == r["network"]
-                  and o["batch"] == r["batch"] and o["status"] == "ok"), None)  # fmt: skip
-        if t:
-            ratios.append({"network": r["network"], "batch": r["batch"], "dtype": r["dtype"],
-                           "bpteach_over_torch": r["total_s"] / t["total_s"]})  # fmt: skip
+    ratios = [{k: r[k] for k in ("network", "batch", "dtype", "over_torch")} for r in rows if "over_torch" in r]
     if ratios:
-        print("\nbpteach total time / torch total time (same dtype, same run):")
+        print("\nbpteach total time / torch total time (same dtype; median of the per-round ratios):")
         for q in ratios:
-            print(f"  {q['network']:<16} batch {q['batch']:>4} {q['dtype']}: {q['bpteach_over_torch']:.2f}")
-    large = [r for r in rows if r["network"] == "large" and r["impl"] == "bpteach" and r["dtype"] == "float64"]
-    if large:
-        print(f"\nlarge net, batch 256: {large[0]['gflops']:.1f} GFLOP/s = "
-              f"{100 * large[0]['gflops'] / limit:.0f}% of numpy's matmul rate")  # fmt: skip
+            print(f"  {q['network']:<16} batch {q['batch']:>4} {q['dtype']}: {q['over_torch']:.2f}")
+    for dtype, gflops in reference.items():
+        print(f"\nnumpy matmul 1024x1024 @ 1024x256 {dtype}, timed in the large net's rounds: {gflops:.1f} GFLOP/s")
+        for r in rows:
+            if r.get("dtype") == dtype and "of_matmul_rate" in r:
+                print(f"  large net, batch 256, {r['impl']}: {r['gflops']:.1f} GFLOP/s = "
+                      f"{100 * r['of_matmul_rate']:.0f}% of that rate")  # fmt: skip
+
+    checks = targets(rows)
+    if checks:
+        print("\ntargets (issue 6):")
+        for c in checks:
+            verdict = "met" if c["met"] else "MISSED"
+            print(f"  {verdict:<7}{c['what']}: {c['value']:.2f} (target {c['op']} {c['limit']})")
 
     paths = bt.run_paths(quick=args.quick)
     print(f"\n{'width':>5}{'depth':>6}{'terms':>12}{'naive s':>11}{'delta ms':>10}{'delta mults':>12}")
@@ -80,7 +102,8 @@ def main(argv=None) -> int:
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": info, "numpy_matmul_gflops": limit, "networks": rows, "ratios": ratios,
+            json.dump({"machine": info, "numpy_matmul_gflops": reference, "networks": rows, "ratios": ratios,
+                       "targets": checks,
                        "paths": paths, "explorer": slider}, f, indent=2)  # fmt: skip
     return 0
 

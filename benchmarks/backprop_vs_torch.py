@@ -7,7 +7,9 @@ checked against bpteach float64 before anything is timed.
 
 from __future__ import annotations
 
+import os
 import time
+from statistics import median
 
 import numpy as np
 
@@ -15,7 +17,7 @@ import bpteach as bp
 from bpteach import backprop
 from bpteach.backprop import Gradients
 
-from .common import median_seconds
+from .common import interleaved, median_ratio, median_seconds
 
 NETWORKS = [
     ("five-layer toy", [2, 3, 4, 3, 2], 1),
@@ -34,16 +36,20 @@ def _data(sizes, m, seed=0):
 
 
 class Bpteach:
+    """bpteach as a learner calls it: net.forward, then the deltas and gradients of backprop.py."""
+
     def __init__(self, net, x, y, dtype):
         self.net = net if dtype == "float64" else _cast(net, dtype)
         self.x, self.y = x.astype(dtype), y.astype(dtype)
+        self.state = self.forward()
 
     def forward(self):
         return self.net.forward(self.x)
 
-    def backward(self, trace):
-        y = self.y
-        return backprop.gradients(trace, backprop.deltas(self.net, trace, y))
+    def backward(self):
+        """Steps 1-3 on the trace of one earlier forward pass."""
+        trace = self.state
+        return backprop.gradients(trace, backprop.deltas(self.net, trace, self.y))
 
     def both(self):
         return self.net.gradients(self.x, self.y)
@@ -54,12 +60,13 @@ class Bpteach:
 
 
 class Loop(Bpteach):
-    """One net.gradients call per example, then the mean: what vectorising replaces."""
+    """One forward and backward pass per example, then the mean: what vectorising replaces."""
 
     def forward(self):
         return [self.net.forward(self.x[:, c]) for c in range(self.x.shape[1])]
 
-    def backward(self, traces):
+    def backward(self, traces=None):
+        traces = self.state if traces is None else traces
         return [backprop.gradients(t, backprop.deltas(self.net, t, self.y[:, c])) for c, t in enumerate(traces)]
 
     def both(self):
@@ -73,6 +80,8 @@ class Loop(Bpteach):
 
 
 class Torch:
+    """The same network written the usual PyTorch way; autograd does the backward pass."""
+
     def __init__(self, net, x, y, dtype):
         import torch
 
@@ -85,6 +94,7 @@ class Torch:
         self.y = torch.tensor(y, dtype=dt)
         self.m = x.shape[1] if self.batch else 1
         self.params = self.W + self.b
+        self.state = self.forward()
 
     def forward(self):
         a = self.x
@@ -92,11 +102,13 @@ class Torch:
             a = self.torch.sigmoid(W @ a + (b[:, None] if self.batch else b))
         return 0.5 * ((self.y - a) ** 2).sum() / self.m
 
-    def backward(self, J):
-        return self.torch.autograd.grad(J, self.params)
+    def backward(self):
+        # retain_graph keeps the graph of that one forward pass, so that the backward pass
+        # can be timed on its own, again and again, like bpteach's
+        return self.torch.autograd.grad(self.state, self.params, retain_graph=True)
 
     def both(self):
-        return self.backward(self.forward())
+        return self.torch.autograd.grad(self.forward(), self.params)
 
     def grads(self):
         g = [t.detach().numpy().astype(np.float64) for t in self.both()]
@@ -124,60 +136,78 @@ def flops(sizes, m):
     return forward + backward
 
 
-def matmul_gflops(n=1024, m=256, repeat=15) -> float:
-    """numpy's own rate on a product the size of the large net's: the practical limit here."""
+def reference_matmul(dtype: str, n: int = 1024, m: int = 256):
+    """numpy's own product the size of the large net's hidden layers: the practical limit here."""
     rng = np.random.default_rng(0)
-    A, B = rng.normal(size=(n, n)), rng.normal(size=(n, m))
-    return 2 * n * n * m / median_seconds(lambda: A @ B, repeat=repeat, warmup=3) / 1e9
+    A, B = rng.normal(size=(n, n)).astype(dtype), rng.normal(size=(n, m)).astype(dtype)
+    return (lambda: A @ B), 2 * n * n * m
 
 
 def have_torch() -> bool:
     try:
         import torch
 
-        torch.set_num_threads(max(1, __import__("os").cpu_count() or 1))
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
         return True
     except ImportError:
         return False
 
 
-def run_networks(quick: bool = False) -> list[dict]:
-    rows = []
+def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
+    """Every implementation on every network, interleaved round by round (see common.interleaved).
+
+    Returns the rows and, from the large net's rounds, numpy's matmul rate (GFLOP/s) in each dtype.
+    """
+    rows, reference = [], {}
     torch_ok = have_torch()
     for name, sizes, m in NETWORKS[:2] if quick else NETWORKS:
         net = bp.Network(sizes, "sigmoid", seed=0)
         x, y = _data(sizes, m)
         ref = Bpteach(net, x, y, "float64").grads()
-        impls = [("bpteach", "float64", Bpteach), ("bpteach", "float32", Bpteach)]
+        kinds = [("bpteach", "float64", Bpteach), ("bpteach", "float32", Bpteach)]
         if m > 1 and sizes[1] < 1024:  # the loop on the large net would take minutes
-            impls.append(("loop over examples", "float64", Loop))
-        impls += [("torch", "float64", Torch), ("torch", "float32", Torch)]
-        big = sizes[1] >= 1024 or (m > 1 and sizes[0] > 100)
-        repeat = 5 if quick else (9 if big else 41)
-        min_time = 0.0 if big else 0.02
-        for impl, dtype, cls in impls:
+            kinds.append(("loop over examples", "float64", Loop))
+        kinds += [("torch", "float64", Torch), ("torch", "float32", Torch)]
+        large = sizes[1] >= 1024
+        groups, impls = {}, {}
+        for impl, dtype, cls in kinds:
             row = {"network": name, "sizes": sizes, "batch": m, "impl": impl, "dtype": dtype}
+            rows.append(row)
             if cls is Torch and not torch_ok:
                 row["status"] = "not installed"
-                rows.append(row)
                 continue
             obj = cls(net, x, y, dtype)
             err = _rel(obj.grads(), ref)
             tol = 1e-10 if dtype == "float64" else 1e-5
             if not err <= tol:
                 raise AssertionError(f"{impl} {dtype} on {name} (batch {m}): gradients differ by {err:.1e} > {tol}")
-            t_fwd = median_seconds(obj.forward, repeat=repeat, min_time=min_time)
-            # backward alone cannot be repeated on one graph (autograd frees it), so time
-            # forward + backward together and subtract the forward time measured just above
-            t_both = median_seconds(obj.both, repeat=repeat, min_time=min_time)
-            t_bwd = max(t_both - t_fwd, 0.0)
+            row.update(status="ok", rel_error=err)
+            impls[impl, dtype] = row
+            groups[impl, dtype] = {part: getattr(obj, part) for part in ("forward", "backward", "both")}
+        if large:
+            for dtype in ("float64", "float32"):
+                matmul, matmul_flops = reference_matmul(dtype)
+                groups["numpy matmul", dtype] = {"matmul": matmul}
+        samples = interleaved(
+            groups, rounds=3 if quick else (15 if large else 21),
+            min_time=0.0 if large else 0.02, pause=0.02 if quick else 0.15,
+        )  # fmt: skip
+        for (impl, dtype), row in impls.items():
+            fwd, bwd, both = (samples[impl, dtype][part] for part in ("forward", "backward", "both"))
             row.update(
-                status="ok", rel_error=err, forward_s=t_fwd, backward_s=t_bwd, total_s=t_both,
-                backward_over_forward=t_bwd / t_fwd, per_example_s=t_both / m,
-                gflops=flops(sizes, m) / t_both / 1e9,
+                forward_s=median(fwd), backward_s=median(bwd), total_s=median(both),
+                backward_over_forward=median_ratio(bwd, fwd), per_example_s=median(both) / m,
+                gflops=flops(sizes, m) / median(both) / 1e9,
             )  # fmt: skip
-            rows.append(row)
-    return rows
+            if impl == "bpteach" and ("torch", dtype) in samples:
+                row["over_torch"] = median_ratio(both, samples["torch", dtype]["both"])
+            if ("numpy matmul", dtype) in samples:
+                ref_t = samples["numpy matmul", dtype]["matmul"]
+                row["of_matmul_rate"] = median_ratio(ref_t, both) * flops(sizes, m) / matmul_flops
+        for dtype in ("float64", "float32"):
+            if ("numpy matmul", dtype) in samples:
+                reference[dtype] = matmul_flops / median(samples["numpy matmul", dtype]["matmul"]) / 1e9
+    return rows, reference
 
 
 def run_paths(max_seconds: float = 1.0, quick: bool = False) -> list[dict]:

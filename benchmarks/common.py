@@ -11,21 +11,54 @@ from collections.abc import Callable
 import numpy as np
 
 
+def sample(f: Callable[[], object], min_time: float = 0.0) -> float:
+    """Seconds per call of f(), looping until min_time has passed (so tiny calls are not all timer noise)."""
+    n, start = 0, time.perf_counter()
+    while True:
+        f()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / n
+
+
 def median_seconds(f: Callable[[], object], repeat: int = 30, warmup: int = 5, min_time: float = 0.0) -> float:
-    """Median wall time of f() after warm-up; each sample loops f until min_time has passed."""
+    """Median wall time of f() after warm-up."""
     for _ in range(warmup):
         f()
-    samples = []
-    for _ in range(repeat):
-        n, start = 0, time.perf_counter()
-        while True:
-            f()
-            n += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        samples.append(elapsed / n)
-    return statistics.median(samples)
+    return statistics.median(sample(f, min_time) for _ in range(repeat))
+
+
+def interleaved(groups: dict, rounds: int, warmup: int = 3, min_time: float = 0.0,
+                pause: float = 0.15) -> dict:  # fmt: skip
+    """Samples of every function in `groups` ({group: {name: f}}), one per function per round.
+
+    The machines are shared and their speed drifts, so one round takes every group in turn
+    (the starting group rotating) and a slow minute slows all of them alike: ratios taken
+    within a round stay fair. Each group is one thread pool (numpy's OpenBLAS, torch's
+    OpenMP) and OpenBLAS's idle workers spin for about 0.1 s after a product, stealing a
+    core from whatever runs next; the pause before each group lets them fall asleep, and
+    one untimed call wakes the group's own threads again.
+    """
+    keys = list(groups)
+    for key in keys:
+        for f in groups[key].values():
+            for _ in range(warmup):
+                f()
+    samples = {key: {name: [] for name in groups[key]} for key in keys}
+    for r in range(rounds):
+        for key in keys[r % len(keys):] + keys[: r % len(keys)]:
+            time.sleep(pause)
+            fns = groups[key]
+            next(iter(fns.values()))()
+            for name, f in fns.items():
+                samples[key][name].append(sample(f, min_time))
+    return samples
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    """Median over rounds of a/b, each pair taken in the same round."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def machine() -> dict:

@@ -40,12 +40,14 @@ def weight_gradient(delta_next: Array, a_l: Array) -> Array:
     """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (mean over a batch)."""
     if delta_next.ndim == 1:
         return delta_next[:, None] * a_l  # the outer product; cheaper than np.outer or a matmul
-    return (delta_next @ a_l.T) / delta_next.shape[1]
+    # The same mean, (delta a^T) / m, with the 1/m put on the factor delta (s_{l+1} x m):
+    # on a layer wider than the batch that is fewer numbers to divide than the product.
+    return (delta_next / delta_next.shape[1]) @ a_l.T
 
 
 def bias_gradient(delta_next: Array) -> Array:
     """dJ/db^{(l)}_i = delta^{(l+1)}_i, because dz^{(l+1)}_i / db^{(l)}_i = 1 (derived in notebook 06)."""
-    return delta_next if delta_next.ndim == 1 else delta_next.mean(axis=1)
+    return delta_next if delta_next.ndim == 1 else delta_next.sum(axis=1) / delta_next.shape[1]
 
 
 def deltas(net, trace, y: Array) -> Layers:
