@@ -8,7 +8,7 @@ import sys
 
 from . import backprop_vs_torch as bt
 from . import explorer_latency
-from .common import machine
+from .common import machine, steady_allocator
 
 
 def _ms(s):
@@ -44,7 +44,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     args = ap.parse_args(argv)
 
+    allocator = steady_allocator()  # first, before the run allocates anything large
     info = machine()
+    info["allocator"] = allocator
     try:
         import torch
 
@@ -55,7 +57,7 @@ def main(argv=None) -> int:
 
     rows, reference = bt.run_networks(quick=args.quick)
     print()
-    head = f"{'network':<16}{'batch':>6}  {'impl':<20}{'dtype':<8}{'fwd ms':>9}{'bwd ms':>9}{'total ms':>10}{'bwd/fwd':>8}{'us/example':>11}{'GFLOP/s':>9}"  # noqa: E501
+    head = f"{'network':<16}{'batch':>6}  {'impl':<20}{'dtype':<8}{'fwd ms':>9}{'bwd ms':>9}{'total ms':>10}{'bwd/fwd':>8}{'us/example':>11}{'GFLOP/s':>9}{'faults':>8}"  # noqa: E501
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -65,7 +67,7 @@ def main(argv=None) -> int:
         print(
             f"{r['network']:<16}{r['batch']:>6}  {r['impl']:<20}{r['dtype']:<8}{_ms(r['forward_s']):>9}"
             f"{_ms(r['backward_s']):>9}{_ms(r['total_s']):>10}{r['backward_over_forward']:>8.2f}"
-            f"{r['per_example_s'] * 1e6:>11.2f}{r['gflops']:>9.2f}"
+            f"{r['per_example_s'] * 1e6:>11.2f}{r['gflops']:>9.2f}{r['page_faults_per_step']:>8.0f}"
         )
 
     ratios = [{k: r[k] for k in ("network", "batch", "dtype", "over_torch")} for r in rows if "over_torch" in r]

@@ -17,7 +17,7 @@ import bpteach as bp
 from bpteach import backprop
 from bpteach.backprop import Gradients
 
-from .common import interleaved, median_ratio, median_seconds
+from .common import interleaved, median_ratio, median_seconds, page_faults
 
 NETWORKS = [
     ("five-layer toy", [2, 3, 4, 3, 2], 1),
@@ -181,7 +181,7 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
             tol = 1e-10 if dtype == "float64" else 1e-5
             if not err <= tol:
                 raise AssertionError(f"{impl} {dtype} on {name} (batch {m}): gradients differ by {err:.1e} > {tol}")
-            row.update(status="ok", rel_error=err)
+            row.update(status="ok", rel_error=err, page_faults_per_step=page_faults(obj.both))
             impls[impl, dtype] = row
             groups[impl, dtype] = {part: getattr(obj, part) for part in ("forward", "backward", "both")}
         if large:

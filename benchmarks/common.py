@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
+import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
@@ -59,6 +62,35 @@ def interleaved(groups: dict, rounds: int, warmup: int = 3, min_time: float = 0.
 def median_ratio(a: list[float], b: list[float]) -> float:
     """Median over rounds of a/b, each pair taken in the same round."""
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def steady_allocator() -> str:
+    """Fix glibc's malloc thresholds for the whole run, for every library in the process alike.
+
+    With glibc's defaults the thresholds move as a process runs and freed memory at the top
+    of the heap goes back to the OS, so the same float64 step of the large net can cost
+    thousands of page faults early in a process and none later: timings would depend on what
+    ran before. Pinned, large blocks stay in the heap and are reused.
+    """
+    if not sys.platform.startswith("linux"):
+        return "default"
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return "default"
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
+    if libc.mallopt(M_MMAP_THRESHOLD, 32 << 20) and libc.mallopt(M_TRIM_THRESHOLD, 512 << 20):
+        return "glibc malloc: mmap threshold 32 MiB, trim threshold 512 MiB (pinned for the run)"
+    return "default"
+
+
+def page_faults(f: Callable[[], object], calls: int = 5) -> float:
+    """Minor page faults per call of f(): pages the OS had to hand out, and clear, afresh."""
+    f()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        f()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
 
 
 def machine() -> dict:
