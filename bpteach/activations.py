@@ -41,7 +41,14 @@ class Activation:
 def _sigmoid(z: Array) -> Array:
     # 1 / (1 + e^{-z}), with z kept above -80 so that e^{-z} cannot overflow (even in
     # float32); sigma(-80) is about 2e-35, so nothing a network can use is lost.
-    return 1.0 / (1.0 + np.exp(-np.maximum(z, -80.0)))
+    # The steps are written into one array: on a wide layer, a new array for each step
+    # costs as much time as the arithmetic itself.
+    t = np.asarray(np.maximum(z, -80.0))
+    np.negative(t, out=t)  # -z
+    np.exp(t, out=t)  # e^{-z}
+    t += 1.0  # 1 + e^{-z}
+    np.divide(1.0, t, out=t)  # 1 / (1 + e^{-z})
+    return t if t.ndim else t[()]
 
 
 def _dsigmoid(z: Array) -> Array:
