@@ -87,7 +87,7 @@ def main(argv=None) -> int:
         print("\ntargets (issue 6):")
         for c in checks:
             verdict = "met" if c["met"] else "MISSED"
-            print(f"  {verdict:<7}{c['what']}: {c['value']:.2f} (target {c['op']} {c['limit']})")
+            print(f"  {verdict:<7}{c['what']}: {c['value']:.3f} (target {c['op']} {c['limit']})")
 
     paths = bt.run_paths(quick=args.quick)
     print(f"\n{'width':>5}{'depth':>6}{'terms':>12}{'naive s':>11}{'delta ms':>10}{'delta mults':>12}")
