@@ -33,7 +33,9 @@ def test_quick_run_checks_and_reports_every_implementation(tmp_path):
             continue
         assert r["status"] == "ok"
         assert r["rel_error"] <= (1e-10 if r["dtype"] == "float64" else 1e-5)
-        assert 0 < r["forward_s"] < r["total_s"] and r["backward_s"] > 0
+        # timings are only checked to exist: comparing them here would make a timed, flaky test
+        assert all(r[k] > 0 for k in ("forward_s", "backward_s", "total_s", "backward_over_forward"))
+        assert r["per_example_s"] == pytest.approx(r["total_s"] / r["batch"])
     bpteach = [r for r in rows if r["impl"] == "bpteach"]
     assert all(("over_torch" in r) == (data["machine"]["torch"][0].isdigit()) for r in bpteach)
     # the naive path sum: one term per path, the product of the widths of layers 3..n_l
