@@ -143,6 +143,35 @@ def reference_matmul(dtype: str, n: int = 1024, m: int = 256):
     return (lambda: A @ B), 2 * n * n * m
 
 
+def floor_parts(obj: Bpteach) -> dict:
+    """What any numpy code for this step has to do, and nothing else: the step's matrix
+    products, on the same arrays, and one exp per unit (the sigmoid cannot do without it).
+
+    Timed beside bpteach, it bounds the share of the matmul rate that numpy can reach here.
+    Each function returns its results, so that a test can count the products' flops.
+    """
+    net, trace = obj.net, obj.state
+    W, a, z, n_l = net.W, trace.a, trace.z, net.n_l
+    delta = backprop.deltas(net, trace, obj.y)
+    out = {l: np.empty_like(z[l]) for l in z}
+
+    def products():
+        forward = [W[l] @ a[l] for l in W]  # W a
+        step2 = [W[l].T @ delta[l + 1] for l in range(n_l - 1, 1, -1)]  # W^T delta
+        step3 = [delta[l + 1] @ a[l].T for l in W]  # delta a^T
+        return forward + step2 + step3
+
+    def exps():
+        return [np.exp(z[l], out=out[l]) for l in z]
+
+    return {"products": products, "exp": exps}
+
+
+def _share(times, ref_times, step_flops, ref_flops):
+    """The rate of a step as a share of the reference product's rate, both timed in the same rounds."""
+    return median_ratio(ref_times, times) * step_flops / ref_flops
+
+
 def have_torch() -> bool:
     try:
         import torch
@@ -156,7 +185,8 @@ def have_torch() -> bool:
 def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
     """Every implementation on every network, interleaved round by round (see common.interleaved).
 
-    Returns the rows and, from the large net's rounds, numpy's matmul rate (GFLOP/s) in each dtype.
+    Returns the rows and, from the large net's rounds, for each dtype: numpy's matmul rate
+    (GFLOP/s) and the floor of the step (see floor_parts) as a share of that rate.
     """
     rows, reference = [], {}
     torch_ok = have_torch()
@@ -169,7 +199,7 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
             kinds.append(("loop over examples", "float64", Loop))
         kinds += [("torch", "float64", Torch), ("torch", "float32", Torch)]
         large = sizes[1] >= 1024
-        groups, impls = {}, {}
+        groups, impls, objs = {}, {}, {}
         for impl, dtype, cls in kinds:
             row = {"network": name, "sizes": sizes, "batch": m, "impl": impl, "dtype": dtype}
             rows.append(row)
@@ -182,12 +212,13 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
             if not err <= tol:
                 raise AssertionError(f"{impl} {dtype} on {name} (batch {m}): gradients differ by {err:.1e} > {tol}")
             row.update(status="ok", rel_error=err, page_faults_per_step=page_faults(obj.both))
-            impls[impl, dtype] = row
+            impls[impl, dtype], objs[impl, dtype] = row, obj
             groups[impl, dtype] = {part: getattr(obj, part) for part in ("forward", "backward", "both")}
         if large:
             for dtype in ("float64", "float32"):
                 matmul, matmul_flops = reference_matmul(dtype)
                 groups["numpy matmul", dtype] = {"matmul": matmul}
+                groups["numpy floor", dtype] = floor_parts(objs["bpteach", dtype])
         samples = interleaved(
             groups, rounds=3 if quick else (15 if large else 21),
             min_time=0.0 if large else 0.02, pause=0.02 if quick else 0.15,
@@ -203,10 +234,16 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
                 row["over_torch"] = median_ratio(both, samples["torch", dtype]["both"])
             if ("numpy matmul", dtype) in samples:
                 ref_t = samples["numpy matmul", dtype]["matmul"]
-                row["of_matmul_rate"] = median_ratio(ref_t, both) * flops(sizes, m) / matmul_flops
+                row["of_matmul_rate"] = _share(both, ref_t, flops(sizes, m), matmul_flops)
         for dtype in ("float64", "float32"):
             if ("numpy matmul", dtype) in samples:
-                reference[dtype] = matmul_flops / median(samples["numpy matmul", dtype]["matmul"]) / 1e9
+                ref_t = samples["numpy matmul", dtype]["matmul"]
+                prod, exp = samples["numpy floor", dtype]["products"], samples["numpy floor", dtype]["exp"]
+                floor = [p + e for p, e in zip(prod, exp, strict=True)]  # both in the same round
+                reference[dtype] = {"matmul_gflops": matmul_flops / median(ref_t) / 1e9,
+                                    "products_s": median(prod), "exp_s": median(exp),
+                                    "products_share": _share(prod, ref_t, flops(sizes, m), matmul_flops),
+                                    "floor_share": _share(floor, ref_t, flops(sizes, m), matmul_flops)}  # fmt: skip
     return rows, reference
 
 

@@ -6,13 +6,14 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.__main__ import targets  # noqa: E402
-from benchmarks.backprop_vs_torch import flops  # noqa: E402
+from benchmarks.backprop_vs_torch import Bpteach, _data, floor_parts, flops  # noqa: E402
 from benchmarks.common import interleaved, median_ratio  # noqa: E402
 
 
@@ -48,6 +49,23 @@ def test_flops_counts_the_products_of_one_step_by_hand():
     # backward dW1, dW2: 18 more; delta^(2) = W2^T delta^(3): 2*3 = 6.
     assert flops([2, 3, 1], 1) == 42
     assert flops([2, 3, 1], 10) == 420
+
+
+@pytest.mark.parametrize("sizes, m", [([2, 3, 4, 3, 2], 5), ([7, 6, 1], 3)])
+def test_floor_does_the_steps_products_and_one_exp_per_unit(sizes, m):
+    import bpteach as bp
+
+    net = bp.Network(sizes, "sigmoid", seed=0)
+    obj = Bpteach(net, *_data(sizes, m), "float64")
+    parts = floor_parts(obj)
+    products = parts["products"]()
+    # each product (r x k) @ (k x c) is 2 r k c flops; k is m for delta a^T, else a layer size
+    ks = [sizes[l] for l in range(len(sizes) - 1)] + [sizes[l] for l in range(len(sizes) - 1, 1, -1)]
+    ks += [m] * (len(sizes) - 1)
+    assert sum(2 * p.size * k for p, k in zip(products, ks, strict=True)) == flops(sizes, m)
+    exps = parts["exp"]()
+    assert sum(e.size for e in exps) == sum(sizes[1:]) * m
+    np.testing.assert_array_equal(exps[-1], np.exp(obj.state.z[len(sizes)]))
 
 
 def test_targets_are_judged_at_their_limits():
