@@ -70,11 +70,11 @@ def main(argv=None) -> int:
             f"{r['per_example_s'] * 1e6:>11.2f}{r['gflops']:>9.2f}{r['page_faults_per_step']:>8.0f}"
         )
 
-    ratios = [{k: r[k] for k in ("network", "batch", "dtype", "over_torch")} for r in rows if "over_torch" in r]
+    ratios = [{k: r[k] for k in ("network", "batch", "impl", "dtype", "over_torch")} for r in rows if "over_torch" in r]
     if ratios:
-        print("\nbpteach total time / torch total time (same dtype; median of the per-round ratios):")
+        print("\ntotal time / torch's total time (same dtype; median of the per-round ratios):")
         for q in ratios:
-            print(f"  {q['network']:<16} batch {q['batch']:>4} {q['dtype']}: {q['over_torch']:.2f}")
+            print(f"  {q['network']:<16} batch {q['batch']:>4} {q['impl']:<20}{q['dtype']}: {q['over_torch']:.2f}")
     for dtype, ref in reference.items():
         print(f"\nnumpy matmul 1024x1024 @ 1024x256 {dtype}, timed in the large net's rounds: "
               f"{ref['matmul_gflops']:.1f} GFLOP/s")  # fmt: skip

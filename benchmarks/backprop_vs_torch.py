@@ -79,6 +79,66 @@ class Loop(Bpteach):
         return W, b
 
 
+class InPlace:
+    """The same step with every array allocated once and every operation written in place
+    (and 1/m folded into delta^{(n_l)}, and no input checks): as fast as numpy code for it
+    gets, and unfit to teach from.
+
+    It answers one question: how much does bpteach's readable code leave on the table?
+    Batches only (one column per example), sigmoid units as in every benchmark network.
+    """
+
+    def __init__(self, net, x, y, dtype):
+        net = net if dtype == "float64" else _cast(net, dtype)
+        m, s = x.shape[1], (None, *net.sizes)
+        self.y = y.astype(dtype)
+        self.W, self.b = net.W, {l: net.b[l][:, None] for l in net.W}
+        self.a = {1: x.astype(dtype)} | {l: np.empty((s[l], m), dtype) for l in range(2, net.n_l + 1)}
+        self.delta = {l: np.empty((s[l], m), dtype) for l in range(2, net.n_l + 1)}
+        self.fprime = {l: np.empty((s[l], m), dtype) for l in range(2, net.n_l + 1)}
+        self.dW = {l: np.empty_like(net.W[l]) for l in net.W}
+        self.db = {l: np.empty(s[l + 1], dtype) for l in net.W}
+        self.state = self.forward()
+
+    def forward(self):
+        W, b, a = self.W, self.b, self.a
+        for l in W:
+            t = a[l + 1]
+            np.matmul(W[l], a[l], out=t)
+            t += b[l]  # z
+            np.negative(t, out=t)
+            np.minimum(t, 80.0, out=t)
+            np.exp(t, out=t)
+            t += 1.0
+            np.reciprocal(t, out=t)  # a = 1 / (1 + e^{-z})
+        return a
+
+    def backward(self):
+        W, a, delta, fp = self.W, self.a, self.delta, self.fprime
+        n_l, m = max(a), self.y.shape[1]
+        for l in range(n_l, 1, -1):
+            np.subtract(1.0, a[l], out=fp[l])
+            fp[l] *= a[l]  # f'(z) = a (1 - a)
+            if l == n_l:
+                np.subtract(a[l], self.y, out=delta[l])
+                delta[l] *= 1.0 / m  # the mean's 1/m, once, here
+            else:
+                np.matmul(W[l].T, delta[l + 1], out=delta[l])
+            delta[l] *= fp[l]
+        for l in W:
+            np.matmul(delta[l + 1], a[l].T, out=self.dW[l])
+            np.sum(delta[l + 1], axis=1, out=self.db[l])
+        return self.dW, self.db
+
+    def both(self):
+        self.forward()
+        return self.backward()
+
+    def grads(self):
+        dW, db = self.both()
+        return {l: v.copy() for l, v in dW.items()}, {l: v.copy() for l, v in db.items()}
+
+
 class Torch:
     """The same network written the usual PyTorch way; autograd does the backward pass."""
 
@@ -195,6 +255,8 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
         x, y = _data(sizes, m)
         ref = Bpteach(net, x, y, "float64").grads()
         kinds = [("bpteach", "float64", Bpteach), ("bpteach", "float32", Bpteach)]
+        if m > 1:
+            kinds += [("numpy, all in place", "float64", InPlace), ("numpy, all in place", "float32", InPlace)]
         if m > 1 and sizes[1] < 1024:  # the loop on the large net would take minutes
             kinds.append(("loop over examples", "float64", Loop))
         kinds += [("torch", "float64", Torch), ("torch", "float32", Torch)]
@@ -230,7 +292,7 @@ def run_networks(quick: bool = False) -> tuple[list[dict], dict]:
                 backward_over_forward=median_ratio(bwd, fwd), per_example_s=median(both) / m,
                 gflops=flops(sizes, m) / median(both) / 1e9,
             )  # fmt: skip
-            if impl == "bpteach" and ("torch", dtype) in samples:
+            if impl in ("bpteach", "numpy, all in place") and ("torch", dtype) in samples:
                 row["over_torch"] = median_ratio(both, samples["torch", dtype]["both"])
             if ("numpy matmul", dtype) in samples:
                 ref_t = samples["numpy matmul", dtype]["matmul"]

@@ -27,7 +27,7 @@ def test_quick_run_checks_and_reports_every_implementation(tmp_path):
     rows = data["networks"]
     assert {(r["batch"], r["impl"], r["dtype"]) for r in rows} == {
         (m, impl, dt) for m in (1, 256) for impl in ("bpteach", "torch") for dt in ("float64", "float32")
-    } | {(256, "loop over examples", "float64")}
+    } | {(256, "loop over examples", "float64")} | {(256, "numpy, all in place", dt) for dt in ("float64", "float32")}
     for r in rows:
         if r["impl"] == "torch" and r["status"] != "ok":
             assert r["status"] == "not installed"
