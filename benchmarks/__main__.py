@@ -77,10 +77,10 @@ def main(argv=None) -> int:
             print(f"  {q['network']:<16} batch {q['batch']:>4} {q['impl']:<20}{q['dtype']}: {q['over_torch']:.2f}")
     for dtype, ref in reference.items():
         print(f"\nnumpy matmul 1024x1024 @ 1024x256 {dtype}, timed in the large net's rounds: "
-              f"{ref['matmul_gflops']:.1f} GFLOP/s")  # fmt: skip
+              f"{ref['matmul_gflops']:.1f} GFLOP/s (shares below: medians of per-round shares)")  # fmt: skip
         for r in rows:
             if r.get("dtype") == dtype and "of_matmul_rate" in r:
-                print(f"  large net, batch 256, {r['impl']}: {r['gflops']:.1f} GFLOP/s = "
+                print(f"  large net, batch 256, {r['impl']}: {r['gflops']:.1f} GFLOP/s at its median time; "
                       f"{100 * r['of_matmul_rate']:.0f}% of that rate")  # fmt: skip
         print(f"  the step's products alone: {ref['products_s'] * 1e3:.1f} ms = {100 * ref['products_share']:.0f}%;"
               f" with one exp per unit ({ref['exp_s'] * 1e3:.1f} ms): {100 * ref['floor_share']:.0f}%,"
