@@ -5,10 +5,10 @@ is W^{(l)}_{i<-j}: destination row, source column, 0-based positions.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation, identity, relu, sigmoid, tanh
-from .backprop import Gradients
+from .checks import LayerIndexError
 from .gradcheck import numerical_gradient, relative_error
-from .layers import LayerIndexError, Layers
-from .network import Network, Trace
+from .layers import Gradients, Layers, Trace
+from .network import Network
 from .paths import PathSum, PathTerm, path_sum, path_terms
 
 __all__ = [

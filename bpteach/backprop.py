@@ -1,26 +1,23 @@
 """The derivation's three steps, each one short function (notebooks 05-07).
 
 Every function works for one example (vectors of shape (s_l,)) and for a batch
-(matrices of shape (s_l, m), one column per example).
+(matrices of shape (s_l, m), one column per example; the gradients are then the
+mean over the columns). They take what the formulas take: W, f'(z), y, h, a.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from .layers import Layers
+from .layers import Gradients, Layers
 
 Array = np.ndarray
 
 
 def cost(y: Array, h: Array) -> float:
     """J = 1/2 ||y - h||^2, averaged over the columns of a batch."""
-    r = y - h
-    if r.ndim == 1:
-        return 0.5 * float(r @ r)
-    return 0.5 * float(np.einsum("pm,pm->", r, r)) / r.shape[1]
+    m = 1 if h.ndim == 1 else h.shape[1]
+    return 0.5 * float(np.sum((y - h) ** 2)) / m
 
 
 def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
@@ -37,47 +34,38 @@ def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
 
 
 def weight_gradient(delta_next: Array, a_l: Array) -> Array:
-    """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (mean over a batch)."""
+    """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (over a batch: delta a^T / m)."""
     if delta_next.ndim == 1:
-        return delta_next[:, None] * a_l  # the outer product; cheaper than np.outer or a matmul
-    # The same mean, (delta a^T) / m, with the 1/m put on the factor delta (s_{l+1} x m):
-    # on a layer wider than the batch that is fewer numbers to divide than the product.
-    return (delta_next / delta_next.shape[1]) @ a_l.T
+        return delta_next[:, None] * a_l[None, :]  # the column delta times the row a^T
+    return delta_next @ a_l.T / delta_next.shape[1]
 
 
 def bias_gradient(delta_next: Array) -> Array:
     """dJ/db^{(l)}_i = delta^{(l+1)}_i, because dz^{(l+1)}_i / db^{(l)}_i = 1 (derived in notebook 06)."""
-    # the mean over the batch, as sum / m: the same numbers as np.mean, without its Python-level overhead
-    return delta_next if delta_next.ndim == 1 else delta_next.sum(axis=1) / delta_next.shape[1]
+    return delta_next if delta_next.ndim == 1 else delta_next.mean(axis=1)
 
 
-def deltas(net, trace, y: Array) -> Layers:
-    """Steps 1 and 2: delta^{(n_l)} first, then back to delta^{(2)}."""
-    n_l, z, a, f = net.n_l, trace.z, trace.a, net.activations
+def deltas(W, fprime: dict[int, Array], y: Array, h: Array, *, output_delta=output_delta, hidden_delta=hidden_delta):
+    """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}.
+
+    `fprime[l]` is f'(z^{(l)}) for l = 2..n_l. A step can be swapped for another
+    (notebook 09 swaps in the classic mistakes).
+    """
+    n_l = max(fprime)
     delta = Layers("delta")
-    delta[n_l] = output_delta(y, trace.h, f[n_l].fprime(z[n_l], a[n_l]))
+    delta[n_l] = output_delta(y, h, fprime[n_l])
     for l in range(n_l - 1, 1, -1):
-        delta[l] = hidden_delta(net.W[l], delta[l + 1], f[l].fprime(z[l], a[l]))
+        delta[l] = hidden_delta(W[l], delta[l + 1], fprime[l])
     return delta
 
 
-@dataclass
-class Gradients:
-    """dJ/dW[l] and dJ/db[l], shaped like the parameters; `delta` and `trace` are kept for inspection."""
-
-    W: Layers
-    b: Layers
-    delta: Layers | None = field(default=None, repr=False)
-    trace: object | None = field(default=None, repr=False)
-
-
-def gradients(trace, delta: Layers) -> Gradients:
-    """Step 3 for every layer: all gradients from one forward and one backward pass."""
-    W, b = Layers("dJ/dW"), Layers("dJ/db")
+def gradients(a, delta: Layers, *, weight_gradient=weight_gradient) -> tuple[Layers, Layers]:
+    """Step 3 for every layer l = 1..n_l-1: dJ/dW[l] from delta[l+1] and a[l], dJ/db[l] from delta[l+1]."""
+    dW, db = Layers("dJ/dW"), Layers("dJ/db")
     for l in range(1, max(delta)):
-        W[l] = weight_gradient(delta[l + 1], trace.a[l])
-        b[l] = bias_gradient(delta[l + 1])
-    return Gradients(W, b, delta, trace)
+        dW[l] = weight_gradient(delta[l + 1], a[l])
+        db[l] = bias_gradient(delta[l + 1])
+    return dW, db
 
 
 def gradients_by_loops(net, x, y) -> Gradients:

@@ -36,6 +36,3 @@ def circles(m: int = 200, noise: float = 0.08, factor: float = 0.5, seed: int = 
     r = np.where(label == 1, factor, 1.0)
     X = np.stack([r * np.cos(t), r * np.sin(t)]) + rng.normal(0.0, noise, size=(2, m))
     return X, label.astype(float)[None, :]
-
-
-DATASETS = {"xor": xor, "two_moons": two_moons, "circles": circles}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backprop import Gradients
-from .layers import Layers
+from . import checks
+from .layers import Gradients, Layers
 
 
 def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
@@ -26,14 +26,28 @@ def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
 
 def weight_derivative(net, x, y, l: int, i: int, j: int, eps: float = 1e-6) -> float:
     """dJ/dW^{(l)}_{i<-j} alone, by a central difference (the explorer's second opinion)."""
-    from .paths import check_weight
-
-    check_weight(net, l, i, j)
+    checks.weight(net.W.shapes, l, i, j)
     return _central(net.W[l], (i, j), lambda: net.cost(x, y), eps)
 
 
-def _central(params: np.ndarray, idx, f, eps: float) -> float:
-    """(f with params[idx] + eps  -  f with params[idx] - eps) / 2 eps; params[idx] is restored."""
+def trace_derivative(net, x, l: int, i: int, j: int, eps: float = 1e-6) -> tuple[Layers, Layers]:
+    """d z^{(m)} / dW^{(l)}_{i<-j} and d a^{(m)} / dW^{(l)}_{i<-j} for every layer m, by central differences.
+
+    Notebook 04 uses it to check each line of the unrolled chain rule *before*
+    the line is fully expanded: the inner derivatives a line still contains are
+    measured here instead of derived.
+    """
+    checks.weight(net.W.shapes, l, i, j)
+    dz = _central(net.W[l], (i, j), lambda: net.forward(x).z, eps)
+    da = _central(net.W[l], (i, j), lambda: net.forward(x).a, eps)
+    return Layers("dz/dW", dz), Layers("da/dW", da)
+
+
+def _central(params: np.ndarray, idx, f, eps: float):
+    """(f() with params[idx] + eps  -  f() with params[idx] - eps) / 2 eps; params[idx] is restored.
+
+    f returns a number, or a dict of arrays (then each array is differenced).
+    """
     old = params[idx]
     try:
         params[idx] = old + eps
@@ -42,6 +56,8 @@ def _central(params: np.ndarray, idx, f, eps: float) -> float:
         minus = f()
     finally:
         params[idx] = old
+    if isinstance(plus, dict):
+        return {m: (plus[m] - minus[m]) / (2 * eps) for m in plus}
     return (plus - minus) / (2 * eps)
 
 
@@ -62,24 +78,3 @@ def relative_error(a, b) -> float:
         raise ValueError(f"relative_error: shapes differ, {fa.shape} against {fb.shape}")
     denom = np.linalg.norm(fa) + np.linalg.norm(fb)
     return 0.0 if denom == 0 else float(np.linalg.norm(fa - fb) / denom)
-
-
-def trace_derivative(net, x, l: int, i: int, j: int, eps: float = 1e-6):
-    """d z^{(m)} / dW^{(l)}_{i<-j} and d a^{(m)} / dW^{(l)}_{i<-j} for every layer m, by central differences.
-
-    Notebook 04 uses it to check each line of the unrolled chain rule *before*
-    the line is fully expanded: the inner derivatives a line still contains are
-    measured here instead of derived.
-    """
-    from .paths import check_weight
-
-    check_weight(net, l, i, j)
-    old = net.W[l][i, j]
-    net.W[l][i, j] = old + eps
-    plus = net.forward(x)
-    net.W[l][i, j] = old - eps
-    minus = net.forward(x)
-    net.W[l][i, j] = old
-    dz = Layers("dz/dW", {m: (plus.z[m] - minus.z[m]) / (2 * eps) for m in plus.z})
-    da = Layers("da/dW", {m: (plus.a[m] - minus.a[m]) / (2 * eps) for m in plus.a})
-    return dz, da

@@ -1,4 +1,4 @@
-"""Dictionaries keyed by the derivation's 1-based layer numbers.
+"""Containers keyed by the derivation's 1-based layer numbers.
 
 `net.W[1]` is W^{(1)}, `trace.z[2]` is z^{(2)}: the keys are the layer labels of
 the text, so no code ever renumbers silently. Asking for a layer that does not
@@ -7,18 +7,11 @@ exist says which layers do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-
-class LayerIndexError(KeyError, ValueError):
-    """A layer number outside the range a quantity is defined on.
-
-    It is a KeyError so that mappings behave as mappings, and a ValueError because
-    it is bad input.
-    """
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+from . import checks
 
 
 class Layers(dict):
@@ -29,9 +22,7 @@ class Layers(dict):
         self.symbol = symbol
 
     def __missing__(self, l):
-        ls = sorted(self)
-        span = f"l = {ls[0]}..{ls[-1]}" if ls else "no layers"
-        raise LayerIndexError(f"{self.symbol}[{l!r}] does not exist: {self.symbol} is defined for {span}")
+        raise checks.LayerIndexError(self.symbol, l, self.keys())
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{l}: shape {np.shape(v)}" for l, v in self.items())
@@ -42,38 +33,37 @@ class ParamLayers(Layers):
     """W or b of a network: assignment checks the shape, so a slider or an exercise
     can set `net.W[2] = ...` but can never store a transposed or broadcast matrix."""
 
-    def __init__(self, symbol: str, shapes: dict[int, tuple[int, ...]], dtype, items=()):
-        self.shapes = shapes
-        self.dtype = np.dtype(dtype)
+    def __init__(self, symbol: str, shapes: dict[int, tuple[int, ...]], dtype):
         super().__init__(symbol)
-        for l, v in dict(items).items():
-            self[l] = v
+        self.shapes, self.dtype = shapes, np.dtype(dtype)
 
     def __setitem__(self, l, value) -> None:
         if l not in self.shapes:
-            ls = sorted(self.shapes)
-            raise LayerIndexError(
-                f"{self.symbol}[{l!r}] does not exist: {self.symbol} is defined for l = {ls[0]}..{ls[-1]}"
-            )
-        super().__setitem__(l, check_array(value, f"{self.symbol}[{l}]", self.shapes[l], self.dtype))
-
-    def update(self, *args, **kwargs) -> None:  # route through the checks above
-        for l, v in dict(*args, **kwargs).items():
-            self[l] = v
+            raise checks.LayerIndexError(self.symbol, l, self.shapes.keys())
+        super().__setitem__(l, checks.parameter(value, f"{self.symbol}[{l}]", self.shapes[l], self.dtype))
 
 
-def check_array(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A float copy of `value` with exactly `shape`, or a clear error naming `name`."""
-    try:
-        arr = np.array(value, dtype=dtype)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name}: expected an array of numbers with shape {shape}, got {type(value).__name__}"
-        ) from None
-    if np.asarray(value).dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers, got dtype {np.asarray(value).dtype}")
-    if arr.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
+@dataclass
+class Trace:
+    """What the forward pass keeps for the backward pass: z[l] for l = 2..n_l, a[l] for 1..n_l.
+
+    Arrays are (s_l,) for one example, (s_l, m) for a batch of m columns.
+    """
+
+    z: Layers
+    a: Layers
+
+    @property
+    def h(self) -> np.ndarray:
+        """The output h(W, b; x) = a^{(n_l)}."""
+        return self.a[max(self.a)]
+
+
+@dataclass
+class Gradients:
+    """dJ/dW[l] and dJ/db[l], shaped like the parameters; `delta` and `trace` are kept for inspection."""
+
+    W: Layers
+    b: Layers
+    delta: Layers | None = field(default=None, repr=False)
+    trace: Trace | None = field(default=None, repr=False)

@@ -1,52 +1,67 @@
 """The backward-pass mistakes learners make, kept runnable so they can fail a gradient check.
 
 Each function takes (net, x, y) for one example and returns dJ/dW[l] for every l
-with one classic slip in it (notebook 09). They reuse the real forward pass so
-that the slip is the only difference.
+with one classic slip in it (notebook 09). Each runs the real forward pass and the
+real `backprop.deltas` and `backprop.gradients` with one step swapped for a wrong one,
+so that the slip is the only difference.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import backprop
 from .layers import Layers
 
 
-def _backward(net, x, y, *, fprime_at_a=False, no_transpose=False, sign=-1.0, outer_swapped=False):
+def _wrong_output_delta(y, h, fprime_z):
+    return +(y - h) * fprime_z  # the minus sign of -(y - h) dropped
+
+
+def _wrong_hidden_delta(W_l, delta_next, fprime_z):
+    return (W_l @ delta_next) * fprime_z  # W where W^T is needed
+
+
+def _wrong_weight_gradient(delta_next, a_l):
+    return np.outer(a_l, delta_next)  # a delta^T where delta a^T is needed
+
+
+def _dW(
+    net,
+    x,
+    y,
+    *,
+    at_a: bool = False,
+    output_delta=backprop.output_delta,
+    hidden_delta=backprop.hidden_delta,
+    weight_gradient=backprop.weight_gradient,
+) -> Layers:
+    """dJ/dW[l] by backprop.py's own deltas and gradients, with f' fed a if `at_a`, and the steps given."""
     t = net.forward(x)
-    n_l = net.n_l
-
-    def fp(l):
-        return net.activations[l].df(t.a[l] if fprime_at_a else t.z[l])
-
-    delta = {n_l: sign * (y - t.h) * fp(n_l)}
-    for l in range(n_l - 1, 1, -1):
-        W = net.W[l] if no_transpose else net.W[l].T
-        delta[l] = (W @ delta[l + 1]) * fp(l)
-    W = Layers("dJ/dW (with a mistake)")
-    for l in range(1, n_l):
-        W[l] = np.outer(t.a[l], delta[l + 1]) if outer_swapped else np.outer(delta[l + 1], t.a[l])
-    return W
+    fprime = {l: net.activations[l].df(t.a[l] if at_a else t.z[l]) for l in t.z}
+    y = net.check_y(y, t.h.shape)
+    delta = backprop.deltas(net.W, fprime, y, t.h, output_delta=output_delta, hidden_delta=hidden_delta)
+    return backprop.gradients(t.a, delta, weight_gradient=weight_gradient)[0]
 
 
-def fprime_at_a(net, x, y):
+def fprime_at_a(net, x, y) -> Layers:
     """f'(a) where f'(z) is meant: the sigmoid's s(1-s) applied to a = s(z) a second time."""
-    return _backward(net, x, y, fprime_at_a=True)
+    return _dW(net, x, y, at_a=True)
 
 
-def missing_transpose(net, x, y):
+def missing_transpose(net, x, y) -> Layers:
     """W^{(l)} delta^{(l+1)} where the sum over the destination index needs W^{(l)T}."""
-    return _backward(net, x, y, no_transpose=True)
+    return _dW(net, x, y, hidden_delta=_wrong_hidden_delta)
 
 
-def sign_flipped(net, x, y):
+def sign_flipped(net, x, y) -> Layers:
     """delta^{(n_l)} = +(y - h) f'(z): the minus sign of -(y - h) dropped."""
-    return _backward(net, x, y, sign=1.0)
+    return _dW(net, x, y, output_delta=_wrong_output_delta)
 
 
-def outer_swapped(net, x, y):
+def outer_swapped(net, x, y) -> Layers:
     """a delta^T where delta a^T is meant: the gradient comes out transposed."""
-    return _backward(net, x, y, outer_swapped=True)
+    return _dW(net, x, y, weight_gradient=_wrong_weight_gradient)
 
 
 MISTAKES = {

@@ -17,7 +17,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numpy as np
+from . import checks
 
 
 @dataclass(frozen=True)
@@ -35,23 +35,12 @@ class PathSum:
     n_multiplications: int
 
 
-def check_weight(net, l, i, j) -> None:
-    net._check_layer(l, 1, net.n_l - 1, "l (the weight's layer)")
-    rows, cols = net.W.shapes[l]
-    for name, v, n, role in (("i", i, rows, "destination"), ("j", j, cols, "source")):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v < n:
-            raise ValueError(
-                f"{name}: W[{l}] has shape {(rows, cols)}, so the {role} index {name} must be in "
-                f"0..{n - 1} (0-based; the text's {name} = 1..{n}), got {v!r}"
-            )
-
-
 def path_terms(net, x, y, l: int, i: int, j: int) -> Iterator[PathTerm]:
     """Yield every term of the unrolled sum for dJ/dW^{(l)}_{i<-j}, one per path.
 
     For a batch the value of a term is its mean over the examples, like J.
     """
-    check_weight(net, l, i, j)
+    checks.weight(net.W.shapes, l, i, j)
     trace = net.forward(x)
     y = net.check_y(y, trace.h.shape)
     n_l, batch = net.n_l, trace.h.ndim == 2

@@ -6,8 +6,6 @@ uphill and W <- W - eta * dJ/dW goes downhill.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from . import backprop
@@ -33,7 +31,6 @@ def train(
     batch_size: int | None = None,
     seed: int = 0,
     every: int | None = None,
-    callback: Callable[[int, float], None] | None = None,
 ) -> list[float]:
     """Train in place; return the cost of the whole data set after each epoch.
 
@@ -54,8 +51,6 @@ def train(
         losses.append(net.cost(X, Y))
         if every and (epoch % every == 0 or epoch == epochs):
             print(f"epoch {epoch:>5}/{epochs}  J = {losses[-1]:.4f}  {_bar(epoch / epochs)}", flush=True)
-        if callback is not None:
-            callback(epoch, losses[-1])
     return losses
 
 

@@ -128,10 +128,35 @@ def test_activations_take_scalars_and_zero_d_arrays():
         assert float(act.df(0.5)) == pytest.approx(float(act.df(np.array([0.5]))[0]))
 
 
-def test_fprime_through_a_is_the_slope_at_z():
-    z = np.linspace(-5, 5, 23) + 0.01
-    for act in bp.ACTIVATIONS.values():
-        np.testing.assert_allclose(act.fprime(z, act.f(z)), act.df(z), rtol=1e-12, atol=1e-15, err_msg=act.name)
+def test_fprime_of_a_trace_is_the_slope_at_z():
+    net = bp.Network([3, 4, 4, 4, 2], ["sigmoid", "tanh", "relu", "identity"], seed=0)
+    trace = net.forward(np.random.default_rng(0).normal(size=(3, 5)) * 3)
+    fprime = net.fprime(trace)
+    assert sorted(fprime) == [2, 3, 4, 5]
+    for l in fprime:
+        np.testing.assert_allclose(fprime[l], net.activations[l].df(trace.z[l]), rtol=1e-12, atol=1e-15)
+
+
+def test_mistakes_run_the_real_steps_with_one_swapped():
+    from bpteach import mistakes
+
+    net = bp.Network([3, 3, 3, 3], seed=4)
+    x, y = np.array([0.2, -0.5, 0.9]), np.array([0.1, 0.8, 0.4])
+    good = net.gradients(x, y).W
+    unchanged = mistakes._dW(net, x, y)  # nothing swapped: exactly bpteach's gradients
+    assert all(np.array_equal(unchanged[l], good[l]) for l in good)
+    assert all(np.array_equal(mistakes.sign_flipped(net, x, y)[l], -good[l]) for l in good)
+    assert all(np.array_equal(mistakes.outer_swapped(net, x, y)[l], good[l].T) for l in good)
+    for wrong in mistakes.MISTAKES.values():
+        W = wrong(net, x, y)
+        assert (
+            bp.relative_error(
+                np.concatenate([W[l].ravel() for l in W]), np.concatenate([good[l].ravel() for l in good])
+            )
+            > 1e-3
+        )
+    with pytest.raises(ValueError):  # W instead of W^T cannot even run on non-square layers
+        mistakes.missing_transpose(bp.Network.five_layer(), np.zeros(2), np.zeros(2))
 
 
 def test_shapes_and_layer_numbers_follow_the_text():
@@ -164,7 +189,21 @@ def test_float32_network_runs_in_float32():
 
 
 def test_copy_is_independent():
-    net = bp.Network.five_layer(seed=2)
+    net = bp.Network.five_layer(seed=2, activation=["tanh", "relu", "identity", "sigmoid"])
     other = net.copy()
     other.W[1][0, 0] = 5.0
     assert net.W[1][0, 0] != 5.0 and other.letters == net.letters
+    assert other.activations == net.activations and other.dtype == net.dtype
+
+
+def test_from_params_copies_the_parameters_and_reads_the_sizes():
+    W = {1: np.arange(6.0).reshape(3, 2), 2: np.ones((1, 3))}
+    b = {1: np.zeros(3), 2: np.array([0.5])}
+    net = bp.Network.from_params(W, b, ["tanh", "identity"], dtype="float32")
+    assert net.sizes == [2, 3, 1] and net.W[1].dtype == np.float32
+    np.testing.assert_array_equal(net.W[1], W[1])
+    W[1][0, 0] = 9.0
+    assert net.W[1][0, 0] == 0.0  # a copy, not a view
+    assert net.forward(np.array([1.0, 0.0])).h == pytest.approx(np.tanh([0.0, 2.0, 4.0]).sum() + 0.5)
+    with pytest.raises(ValueError, match=r"b\[2\]: expected shape \(1,\), got \(2,\)"):
+        bp.Network.from_params(W, {1: np.zeros(3), 2: np.zeros(2)})

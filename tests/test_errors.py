@@ -57,7 +57,7 @@ def test_weight_for_a_layer_that_does_not_exist(net):
         net.W[5] = np.zeros((2, 2))
     with pytest.raises(ValueError, match=r"W\[0\] does not exist"):
         net.W[0]
-    with pytest.raises(KeyError):  # still a mapping
+    with pytest.raises(bp.LayerIndexError, match=r"b\[9\] does not exist: b is defined for l = 1..4"):
         net.b[9]
 
 
