@@ -1,8 +1,7 @@
 """Activation functions, each kept beside its own derivative da/dz.
 
-The derivative is always a function of z, never of a: the derivation writes
-da/dz evaluated at z^{(l)}, and evaluating f' at a is the commonest slip
-learners make (notebook 09 shows it failing a gradient check).
+The derivative is a function of z, never of a: the derivation writes da/dz at z^{(l)},
+and evaluating f' at a is the commonest slip learners make (notebook 09 shows it failing).
 """
 
 from __future__ import annotations
@@ -12,58 +11,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Array = np.ndarray
-
 
 @dataclass(frozen=True)
 class Activation:
-    """A unit's non-linearity f and its derivative f' = da/dz, both taking z (taught in notebook 02)."""
+    """A unit's non-linearity f and its derivative f' = da/dz, both taking z (notebook 02)."""
 
     name: str
-    f: Callable[[Array], Array]
-    df: Callable[[Array], Array]
+    f: Callable[[np.ndarray], np.ndarray]
+    df: Callable[[np.ndarray], np.ndarray]
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
 
 
-def _sigmoid(z: Array) -> Array:
+def _sigmoid(z):
     # z is kept above -80 so that e^{-z} cannot overflow, even in float32 (sigma(-80) is about 2e-35)
     return 1.0 / (1.0 + np.exp(-np.maximum(z, -80.0)))
 
 
-def _dsigmoid(z: Array) -> Array:
-    s = _sigmoid(z)
-    return s * (1.0 - s)
-
-
-def _dtanh(z: Array) -> Array:
-    return 1.0 - np.tanh(z) ** 2
-
-
-def _relu(z: Array) -> Array:
-    return np.maximum(z, 0.0)
-
-
-def _drelu(z: Array) -> Array:
-    # At z == 0 we take the derivative as 0 (any value in [0, 1] is a subgradient).
-    z = np.asarray(z)
+def _step(z):
+    z = np.asarray(z)  # relu's slope; at z = 0 it is taken as 0 (any value in [0, 1] is a subgradient)
     return (z > 0).astype(z.dtype if z.dtype.kind == "f" else float)
 
 
-def _identity(z: Array) -> Array:
-    return z
-
-
-def _didentity(z: Array) -> Array:
-    return np.ones_like(z)
-
-
-sigmoid = Activation("sigmoid", _sigmoid, _dsigmoid)
-tanh = Activation("tanh", np.tanh, _dtanh)
-relu = Activation("relu", _relu, _drelu)
-identity = Activation("identity", _identity, _didentity)
-
+sigmoid = Activation("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)))
+tanh = Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2)
+relu = Activation("relu", lambda z: np.maximum(z, 0.0), _step)
+identity = Activation("identity", lambda z: z, np.ones_like)
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (sigmoid, tanh, relu, identity)}
 
 
@@ -73,8 +47,6 @@ def get_activation(name: str | Activation, where: str = "activation") -> Activat
         return name
     if not isinstance(name, str):
         raise TypeError(f"{where}: expected an activation name (str), got {type(name).__name__}")
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        known = ", ".join(sorted(ACTIVATIONS))
-        raise ValueError(f"{where}: unknown activation {name!r}; known: {known}") from None
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {name!r}; known: {', '.join(sorted(ACTIVATIONS))}")
+    return ACTIVATIONS[name]

@@ -1,8 +1,7 @@
 """The derivation's three steps, each one short function (notebooks 05-07).
 
-Every function works for one example (vectors of shape (s_l,)) and for a batch
-(matrices of shape (s_l, m), one column per example; the gradients are then the
-mean over the columns). They take what the formulas take: W, f'(z), y, h, a.
+Each takes what its formula takes, for one example (vectors (s_l,)) or a batch (matrices
+(s_l, m), one column per example; the gradients are then the mean over the columns).
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ Array = np.ndarray
 
 def cost(y: Array, h: Array) -> float:
     """J = 1/2 ||y - h||^2, averaged over the columns of a batch."""
-    m = 1 if h.ndim == 1 else h.shape[1]
-    return 0.5 * float(np.sum((y - h) ** 2)) / m
+    return 0.5 * float(np.sum((y - h) ** 2)) / (1 if h.ndim == 1 else h.shape[1])
 
 
 def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
@@ -27,14 +25,12 @@ def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
 
 def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
     """Step 2: delta^{(l)}_k = (sum_q W^{(l)}_{q<-k} delta^{(l+1)}_q) * f'(z^{(l)}_k).
-
-    The sum runs over the destination index q, the rows of W^{(l)}: hence W^T.
-    """
+    The sum runs over the destination index q, the rows of W^{(l)}: hence W^T."""
     return (W_l.T @ delta_next) * fprime_z
 
 
 def weight_gradient(delta_next: Array, a_l: Array) -> Array:
-    """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i * a^{(l)}_j, i.e. delta a^T (over a batch: delta a^T / m)."""
+    """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i a^{(l)}_j, i.e. delta a^T (over a batch, delta a^T / m)."""
     if delta_next.ndim == 1:
         return delta_next[:, None] * a_l[None, :]  # the column delta times the row a^T
     return delta_next @ a_l.T / delta_next.shape[1]
@@ -45,71 +41,47 @@ def bias_gradient(delta_next: Array) -> Array:
     return delta_next if delta_next.ndim == 1 else delta_next.mean(axis=1)
 
 
-def deltas(W, fprime: dict[int, Array], y: Array, h: Array, *, output_delta=output_delta, hidden_delta=hidden_delta):
-    """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}.
-
-    `fprime[l]` is f'(z^{(l)}) for l = 2..n_l. A step can be swapped for another
-    (notebook 09 swaps in the classic mistakes).
-    """
+def deltas(W, fprime, y: Array, h: Array, *, output_delta=output_delta, hidden_delta=hidden_delta) -> Layers:
+    """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}; fprime[l] is f'(z^{(l)}).
+    Either step can be swapped for another (notebook 09 swaps in the classic mistakes)."""
     n_l = max(fprime)
-    delta = Layers("delta")
-    delta[n_l] = output_delta(y, h, fprime[n_l])
+    delta = Layers("delta", {n_l: output_delta(y, h, fprime[n_l])})
     for l in range(n_l - 1, 1, -1):
         delta[l] = hidden_delta(W[l], delta[l + 1], fprime[l])
     return delta
 
 
 def gradients(a, delta: Layers, *, weight_gradient=weight_gradient) -> tuple[Layers, Layers]:
-    """Step 3 for every layer l = 1..n_l-1: dJ/dW[l] from delta[l+1] and a[l], dJ/db[l] from delta[l+1]."""
-    dW, db = Layers("dJ/dW"), Layers("dJ/db")
-    for l in range(1, max(delta)):
-        dW[l] = weight_gradient(delta[l + 1], a[l])
-        db[l] = bias_gradient(delta[l + 1])
+    """Step 3 for l = 1..n_l-1: dJ/dW[l] from delta[l+1] and a[l], and dJ/db[l] from delta[l+1]."""
+    dW = Layers("dJ/dW", {l: weight_gradient(delta[l + 1], a[l]) for l in range(1, max(delta))})
+    db = Layers("dJ/db", {l: bias_gradient(delta[l + 1]) for l in range(1, max(delta))})
     return dW, db
 
 
 def gradients_by_loops(net, x, y) -> Gradients:
-    """The three steps written unit by unit, exactly as the formulas read (notebook 06).
-
-    Slow on purpose: one example only, one Python loop per sum. The vectorised
-    `gradients` above is checked against it in notebook 07.
-    """
+    """The three steps unit by unit, exactly as the formulas read: one example, one Python loop
+    per sum, slow on purpose (notebook 06). Notebook 07 checks the vectorised steps against it."""
     trace = net.forward(x)
-    y = net.check_y(y, trace.h.shape)
+    y, s, z, a, n_l = net.check_y(y, trace.h.shape), net.s, trace.z, trace.a, net.n_l
     if y.ndim != 1:
         raise ValueError(f"gradients_by_loops: one example only, x of shape ({net.sizes[0]},); got a batch")
-    n_l, s, z, a = net.n_l, net.s, trace.z, trace.a
     fp = {l: net.activations[l].df(z[l]) for l in range(2, n_l + 1)}
-    delta = Layers("delta", {n_l: np.zeros(s(n_l))})
+    delta = Layers("delta", {l: np.zeros(s(l)) for l in range(n_l, 1, -1)})
     for p in range(s(n_l)):  # step 1
         delta[n_l][p] = -(y[p] - a[n_l][p]) * fp[n_l][p]
     for l in range(n_l - 1, 1, -1):  # step 2
-        delta[l] = np.zeros(s(l))
         for k in range(s(l)):
-            total = 0.0
-            for q in range(s(l + 1)):
-                total += net.W[l][q, k] * delta[l + 1][q]
-            delta[l][k] = total * fp[l][k]
-    W, b = Layers("dJ/dW"), Layers("dJ/db")
+            delta[l][k] = sum(net.W[l][q, k] * delta[l + 1][q] for q in range(s(l + 1))) * fp[l][k]
+    W, b = Layers("dJ/dW"), Layers("dJ/db", {l: delta[l + 1].copy() for l in range(1, n_l)})
     for l in range(1, n_l):  # step 3
         W[l] = np.zeros((s(l + 1), s(l)))
-        for i in range(s(l + 1)):
-            for j in range(s(l)):
-                W[l][i, j] = delta[l + 1][i] * a[l][j]
-        b[l] = delta[l + 1].copy()
+        for i, j in np.ndindex(W[l].shape):
+            W[l][i, j] = delta[l + 1][i] * a[l][j]
     return Gradients(W, b, delta, trace)
 
 
 def multiplications(sizes) -> int:
-    """Scalar multiplications in one backward pass for one example (notebook 05).
-
-    Step 1: s_{n_l} (times f'). Step 2, for l = n_l-1..2: s_{l+1} s_l for W^T delta
-    and s_l for the product with f'. Step 3: s_{l+1} s_l for each delta a^T.
-    """
-    n_l, s = len(sizes), (None, *sizes)
-    count = s[n_l]  # -(y_p - h_p) * f'(z_p): one product per output unit
-    for l in range(n_l - 1, 1, -1):
-        count += s[l + 1] * s[l] + s[l]
-    for l in range(1, n_l):
-        count += s[l + 1] * s[l]
-    return count
+    """Scalar multiplications in one backward pass for one example (notebook 05): s_{n_l} in step 1;
+    s_{l+1} s_l for W^T delta and s_l for the product with f' in each step 2; s_{l+1} s_l in each step 3."""
+    s, n_l = (None, *sizes), len(sizes)
+    return s[n_l] + sum(s[l + 1] * s[l] + s[l] for l in range(2, n_l)) + sum(s[l + 1] * s[l] for l in range(1, n_l))

@@ -1,7 +1,7 @@
 """Input checks, called at the public edges so that the maths modules read as maths.
 
-A wrong shape is an error that names the layer, the expected and the got shape; it is
-never a silent broadcast. Bad values are a ValueError, values of the wrong kind a TypeError.
+A wrong shape is an error naming the layer, the expected and the got shape, never a
+silent broadcast: bad values raise ValueError, values of the wrong kind TypeError.
 """
 
 from __future__ import annotations
@@ -19,46 +19,35 @@ class LayerIndexError(ValueError):
         super().__init__(f"{symbol}[{l!r}] does not exist: {symbol} is defined for {span}")
 
 
-def real_array(value, name: str, dtype) -> np.ndarray:
-    """`value` as an array of `dtype`, or a TypeError if it is not real numbers."""
+def real(value, name: str, dtype, shape_ok, expected: str) -> np.ndarray:
+    """`value` as an array of finite real numbers of `dtype` whose shape passes `shape_ok`;
+    `expected` says what shape was expected, ending where the shape got is appended."""
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected an array of numbers, got {type(value).__name__}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    if not shape_ok(arr.shape):
+        raise ValueError(f"{name}: {expected} {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or infinity")
     return arr.astype(dtype, copy=False)
 
 
-def finite(arr: np.ndarray, name: str) -> np.ndarray:
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or infinity")
-    return arr
-
-
-def parameter(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A copy of a W[l] or b[l] with exactly `shape`: never transposed, never broadcast."""
-    arr = np.array(real_array(value, name, dtype))
-    if arr.shape != shape:
-        raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
-    return finite(arr, name)
-
-
 def x(value, s_1: int, dtype) -> np.ndarray:
-    arr = real_array(value, "x", dtype)
-    if arr.ndim not in (1, 2) or arr.shape[0] != s_1:
-        raise ValueError(
-            f"x: layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example "
-            f"or ({s_1}, m) for a batch of m columns; got {arr.shape}"
-        )
-    return finite(arr, "x")
+    why = f"layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example or ({s_1}, m) for a batch"
+    return real(value, "x", dtype, lambda got: len(got) in (1, 2) and got[0] == s_1, why + " of m columns; got")
 
 
 def y(value, shape: tuple[int, ...], n_l: int, dtype) -> np.ndarray:
-    arr = real_array(value, "y", dtype)
-    if arr.shape != shape:
-        raise ValueError(f"y: must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got {arr.shape}")
-    return finite(arr, "y")
+    why = f"must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got"
+    return real(value, "y", dtype, shape.__eq__, why)
+
+
+def parameter(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A copy of W[l] or b[l] with exactly `shape`: never transposed, never broadcast."""
+    return np.array(real(value, name, dtype, shape.__eq__, f"expected shape {shape}, got"))
 
 
 def layer(l, lo: int, hi: int, what: str) -> int:
@@ -69,8 +58,7 @@ def layer(l, lo: int, hi: int, what: str) -> int:
 
 def weight(shapes: dict[int, tuple[int, int]], l, i, j) -> None:
     """(l, i, j) names a weight W^{(l)}_{i<-j}: i a row (destination), j a column (source)."""
-    layer(l, 1, len(shapes), "l (the weight's layer)")
-    rows, cols = shapes[l]
+    rows, cols = shapes[layer(l, 1, len(shapes), "l (the weight's layer)")]
     for name, v, n, role in (("i", i, rows, "destination"), ("j", j, cols, "source")):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 0 <= v < n:
             raise ValueError(
@@ -80,11 +68,9 @@ def weight(shapes: dict[int, tuple[int, int]], l, i, j) -> None:
 
 
 def sizes(value) -> list[int]:
-    try:
-        widths = list(value)
-    except TypeError:
-        raise TypeError(f"sizes: expected a list of layer widths, got {type(value).__name__}") from None
-    if len(widths) < 2:
+    if not hasattr(value, "__iter__"):
+        raise TypeError(f"sizes: expected a list of layer widths, got {type(value).__name__}")
+    if len(widths := list(value)) < 2:
         raise ValueError(f"sizes: a network needs at least 2 layers (input and output), got {len(widths)}")
     for l, s in enumerate(widths, start=1):
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
@@ -94,18 +80,10 @@ def sizes(value) -> list[int]:
     return [int(s) for s in widths]
 
 
-def float_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"dtype: expected a floating type, got {dt}")
-    return dt
-
-
 def activations(activation, n_l: int) -> dict[int, Activation]:
     """One Activation for each layer 2..n_l, from one name for all or a list of n_l - 1 names."""
     if isinstance(activation, (str, Activation)):
         return {l: get_activation(activation) for l in range(2, n_l + 1)}
-    names = list(activation)
-    if len(names) != n_l - 1:
+    if len(names := list(activation)) != n_l - 1:
         raise ValueError(f"activation: expected one name per layer 2..{n_l} ({n_l - 1} names), got {len(names)}")
     return {l: get_activation(n, f"activation of layer {l}") for l, n in enumerate(names, start=2)}

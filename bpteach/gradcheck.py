@@ -9,19 +9,15 @@ from .layers import Gradients, Layers
 
 
 def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
-    """(J(theta + eps) - J(theta - eps)) / (2 eps) for every weight and bias.
-
-    Central rather than one-sided because its error falls like eps^2, not eps.
-    Each parameter is restored exactly after it is nudged.
-    """
-    W, b = Layers("dJ/dW (numerical)"), Layers("dJ/db (numerical)")
-    for l in net.W:
-        for params, out in ((net.W[l], W), (net.b[l], b)):
-            g = np.zeros_like(params)
-            for idx in np.ndindex(params.shape):
-                g[idx] = _central(params, idx, lambda: net.cost(x, y), eps)
-            out[l] = g
-    return Gradients(W, b)
+    """(J(theta + eps) - J(theta - eps)) / (2 eps) for every weight and bias; central rather
+    than one-sided because its error falls like eps^2, not eps."""
+    g = Gradients(Layers("dJ/dW (numerical)"), Layers("dJ/db (numerical)"))
+    for out, params in ((g.W, net.W), (g.b, net.b)):
+        for l, theta in params.items():
+            out[l] = np.zeros_like(theta)
+            for idx in np.ndindex(theta.shape):
+                out[l][idx] = _central(theta, idx, lambda: net.cost(x, y), eps)
+    return g
 
 
 def weight_derivative(net, x, y, l: int, i: int, j: int, eps: float = 1e-6) -> float:
@@ -31,50 +27,40 @@ def weight_derivative(net, x, y, l: int, i: int, j: int, eps: float = 1e-6) -> f
 
 
 def trace_derivative(net, x, l: int, i: int, j: int, eps: float = 1e-6) -> tuple[Layers, Layers]:
-    """d z^{(m)} / dW^{(l)}_{i<-j} and d a^{(m)} / dW^{(l)}_{i<-j} for every layer m, by central differences.
-
-    Notebook 04 uses it to check each line of the unrolled chain rule *before*
-    the line is fully expanded: the inner derivatives a line still contains are
-    measured here instead of derived.
-    """
+    """dz^{(m)}/dW^{(l)}_{i<-j} and da^{(m)}/dW^{(l)}_{i<-j} for every layer m, by central differences:
+    notebook 04 checks each line of the unrolled chain rule with them before the line is fully expanded."""
     checks.weight(net.W.shapes, l, i, j)
     dz = _central(net.W[l], (i, j), lambda: net.forward(x).z, eps)
-    da = _central(net.W[l], (i, j), lambda: net.forward(x).a, eps)
-    return Layers("dz/dW", dz), Layers("da/dW", da)
+    return Layers("dz/dW", dz), Layers("da/dW", _central(net.W[l], (i, j), lambda: net.forward(x).a, eps))
 
 
-def _central(params: np.ndarray, idx, f, eps: float):
-    """(f() with params[idx] + eps  -  f() with params[idx] - eps) / 2 eps; params[idx] is restored.
-
-    f returns a number, or a dict of arrays (then each array is differenced).
-    """
-    old = params[idx]
+def _central(theta: np.ndarray, idx, f, eps: float):
+    """(f() at theta[idx] + eps - f() at theta[idx] - eps) / 2 eps, for a number or each array of a dict.
+    theta[idx] is restored exactly."""
+    old = theta[idx]
     try:
-        params[idx] = old + eps
+        theta[idx] = old + eps
         plus = f()
-        params[idx] = old - eps
+        theta[idx] = old - eps
         minus = f()
     finally:
-        params[idx] = old
+        theta[idx] = old
     if isinstance(plus, dict):
         return {m: (plus[m] - minus[m]) / (2 * eps) for m in plus}
     return (plus - minus) / (2 * eps)
+
+
+def relative_error(a, b) -> float:
+    """||a - b|| / (||a|| + ||b||) of arrays, numbers or whole Gradients: 0 when equal (or both 0), 1 at
+    worst. In float64, backprop against central differences agree to about 1e-9; above 1e-5 something is wrong."""
+    fa, fb = _flat(a), _flat(b)
+    if fa.shape != fb.shape:
+        raise ValueError(f"relative_error: shapes differ, {fa.shape} against {fb.shape}")
+    denom = np.linalg.norm(fa) + np.linalg.norm(fb)
+    return 0.0 if denom == 0 else float(np.linalg.norm(fa - fb) / denom)
 
 
 def _flat(g) -> np.ndarray:
     if isinstance(g, Gradients):
         return np.concatenate([np.ravel(g.W[l]) for l in sorted(g.W)] + [np.ravel(g.b[l]) for l in sorted(g.b)])
     return np.ravel(np.asarray(g, dtype=float))
-
-
-def relative_error(a, b) -> float:
-    """||a - b|| / (||a|| + ||b||): 0 when equal, 1 at worst; 0 when both are 0.
-
-    Accepts arrays, numbers or whole Gradients objects. In float64, analytic against
-    central-difference gradients agree to about 1e-9; above 1e-5 something is wrong.
-    """
-    fa, fb = _flat(a), _flat(b)
-    if fa.shape != fb.shape:
-        raise ValueError(f"relative_error: shapes differ, {fa.shape} against {fb.shape}")
-    denom = np.linalg.norm(fa) + np.linalg.norm(fb)
-    return 0.0 if denom == 0 else float(np.linalg.norm(fa - fb) / denom)

@@ -1,9 +1,5 @@
-"""Containers keyed by the derivation's 1-based layer numbers.
-
-`net.W[1]` is W^{(1)}, `trace.z[2]` is z^{(2)}: the keys are the layer labels of
-the text, so no code ever renumbers silently. Asking for a layer that does not
-exist says which layers do.
-"""
+"""Containers keyed by the derivation's 1-based layer numbers: `net.W[1]` is W^{(1)}, `trace.z[2]`
+is z^{(2)}, so no code renumbers silently. Asking for a layer that does not exist says which do."""
 
 from __future__ import annotations
 
@@ -25,17 +21,15 @@ class Layers(dict):
         raise checks.LayerIndexError(self.symbol, l, self.keys())
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{l}: shape {np.shape(v)}" for l, v in self.items())
-        return f"<{self.symbol} {{{inner}}}>"
+        return f"<{self.symbol} {{{', '.join(f'{l}: shape {np.shape(v)}' for l, v in self.items())}}}>"
 
 
 class ParamLayers(Layers):
-    """W or b of a network: assignment checks the shape, so a slider or an exercise
-    can set `net.W[2] = ...` but can never store a transposed or broadcast matrix."""
+    """W or b of a network: `net.W[2] = ...` is checked, so it never stores a transposed or broadcast matrix."""
 
     def __init__(self, symbol: str, shapes: dict[int, tuple[int, ...]], dtype):
         super().__init__(symbol)
-        self.shapes, self.dtype = shapes, np.dtype(dtype)
+        self.shapes, self.dtype = shapes, dtype
 
     def __setitem__(self, l, value) -> None:
         if l not in self.shapes:
@@ -45,10 +39,7 @@ class ParamLayers(Layers):
 
 @dataclass
 class Trace:
-    """What the forward pass keeps for the backward pass: z[l] for l = 2..n_l, a[l] for 1..n_l.
-
-    Arrays are (s_l,) for one example, (s_l, m) for a batch of m columns.
-    """
+    """What the forward pass keeps: z[l] for l = 2..n_l, a[l] for 1..n_l; (s_l,) or (s_l, m) for m columns."""
 
     z: Layers
     a: Layers

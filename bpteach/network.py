@@ -1,9 +1,8 @@
-"""The network: its parameters W[l], b[l] and the forward trace z[l], a[l].
+"""The network: its parameters W[l], b[l] and the forward trace z[l], a[l] (notebooks 01 and 02).
 
-Layers are numbered as in the derivation: 1 is the input, n_l the output.
-`W[l][i, j]` is W^{(l)}_{i<-j}, the weight from unit j on layer l to unit i on
-layer l+1: destination row, source column. Array positions are 0-based, so the
-text's unit i = 1 is row 0. Taught in notebooks 01 and 02.
+Layers are numbered as in the derivation: 1 is the input, n_l the output. `W[l][i, j]` is
+W^{(l)}_{i<-j}, the weight from unit j on layer l to unit i on layer l+1: destination row,
+source column. Array positions are 0-based, so the text's unit i = 1 is row 0.
 """
 
 from __future__ import annotations
@@ -18,21 +17,21 @@ from .layers import Gradients, Layers, ParamLayers, Trace
 
 Array = np.ndarray
 ActivationSpec = str | Activation | Sequence[str | Activation]
+# Speed only (an exp per unit, a quarter of a small net's step): sigma'(z) = a (1 - a) and
+# tanh'(z) = 1 - a^2 are still the slope at z, read off the a = f(z) the forward pass kept.
+_SLOPE_AT_Z_FROM_A = {sigmoid: lambda a: a * (1.0 - a), tanh: lambda a: 1.0 - a * a}
 
 
 class Network:
-    """A fully connected network in the derivation's notation (notebook 02).
+    """A fully connected network, `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for
+    every layer, or one name for each of the layers 2..n_l (layer 1 is the input and has none)."""
 
-    `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for every layer, or a
-    list with one name for each of the layers 2..n_l (layer 1 is the input and has none).
-    """
-
-    def __init__(
-        self, sizes: Sequence[int], activation: ActivationSpec = "sigmoid", seed: int | None = None, dtype="float64"
-    ) -> None:
+    def __init__(self, sizes: Sequence[int], activation: ActivationSpec = "sigmoid", seed=None, dtype="float64"):
         self.sizes = checks.sizes(sizes)
         self.n_l = len(self.sizes)
-        self.dtype = checks.float_dtype(dtype)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype: expected a floating type, got {self.dtype}")
         self.activations = checks.activations(activation, self.n_l)
         self.letters: tuple[str, ...] | None = None
         s = (None, *self.sizes)  # s[l] is s_l, 1-based like the text
@@ -42,22 +41,16 @@ class Network:
 
     @classmethod
     def five_layer(cls, seed: int = 0, activation: ActivationSpec = "sigmoid") -> Network:
-        """The derivation's example: layers n_l-4..n_l (here 1..5) with units j, i, k, q, p.
-
-        The widths 2-3-4-3-2 make every W non-square, so an index-order mistake
-        shows up as a shape error instead of a silently wrong number.
-        """
+        """The derivation's example: layers 1..5 with units j, i, k, q, p. The widths 2-3-4-3-2 make
+        every W non-square, so an index-order mistake is a shape error, not a silently wrong number."""
         net = cls([2, 3, 4, 3, 2], activation=activation, seed=seed)
         net.letters = ("j", "i", "k", "q", "p")
         return net
 
     @classmethod
-    def from_params(
-        cls, W: Mapping[int, Array], b: Mapping[int, Array], activation: ActivationSpec = "sigmoid", dtype="float64"
-    ) -> Network:
+    def from_params(cls, W: Mapping, b: Mapping, activation: ActivationSpec = "sigmoid", dtype="float64") -> Network:
         """A network holding copies of W[l] and b[l], l = 1..n_l-1; the sizes are read from W's shapes."""
-        sizes = [np.shape(W[1])[1]] + [np.shape(W[l])[0] for l in range(1, len(W) + 1)]
-        net = cls(sizes, activation, dtype=dtype)
+        net = cls([np.shape(W[1])[1]] + [np.shape(W[l])[0] for l in range(1, len(W) + 1)], activation, dtype=dtype)
         for l in net.W:
             net.W[l], net.b[l] = W[l], b[l]
         return net
@@ -65,8 +58,7 @@ class Network:
     def randomize(self, seed: int | None = None) -> None:
         """Draw W[l] ~ N(0, 1/s_l) and small non-zero biases, so that a bias bug shows."""
         rng = np.random.default_rng(seed)
-        for l in range(1, self.n_l):
-            rows, cols = self.W.shapes[l]
+        for l, (rows, cols) in self.W.shapes.items():
             self.W[l] = rng.normal(0.0, 1.0 / np.sqrt(cols), (rows, cols))
             self.b[l] = rng.normal(0.0, 0.1, rows)
 
@@ -84,11 +76,9 @@ class Network:
         return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype})"
 
     def check_x(self, x) -> Array:
-        """x as an array of shape (s_1,) or (s_1, m), or a clear error."""
         return checks.x(x, self.sizes[0], self.dtype)
 
     def check_y(self, y, shape: tuple[int, ...]) -> Array:
-        """y as an array shaped like the output h, or a clear error."""
         return checks.y(y, shape, self.n_l, self.dtype)
 
     def forward(self, x) -> Trace:
@@ -105,25 +95,18 @@ class Network:
         h = self.forward(x).h
         return backprop.cost(self.check_y(y, h.shape), h)
 
+    def fprime(self, trace: Trace) -> dict[int, Array]:
+        """f'(z^{(l)}) for l = 2..n_l, each activation's slope at z."""
+        fast = _SLOPE_AT_Z_FROM_A
+        return {l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l]) for l, f in self.activations.items()}
+
     def deltas(self, x, y, trace: Trace | None = None) -> Layers:
         """delta^{(l)} for l = 2..n_l: steps 1 and 2 of the derivation (notebook 06)."""
         trace = self.forward(x) if trace is None else trace
         return backprop.deltas(self.W, self.fprime(trace), self.check_y(y, trace.h.shape), trace.h)
-
-    def fprime(self, trace: Trace) -> dict[int, Array]:
-        """f'(z^{(l)}) for l = 2..n_l, the slope of each unit at its z."""
-        return {l: _slope_at_z(self.activations[l], trace.z[l], trace.a[l]) for l in trace.z}
 
     def gradients(self, x, y) -> Gradients:
         """dJ/dW[l] and dJ/db[l]; for a batch, the gradient of the mean cost (notebook 06)."""
         trace = self.forward(x)
         delta = self.deltas(x, y, trace)
         return Gradients(*backprop.gradients(trace.a, delta), delta, trace)
-
-
-def _slope_at_z(act: Activation, z: Array, a: Array) -> Array:
-    """f'(z). For sigmoid and tanh it is read off a = f(z): sigma'(z) = a (1 - a), tanh'(z) = 1 - a^2."""
-    # Speed only: the same slope at z without a second exp per unit, a quarter of a small net's step.
-    if act is sigmoid:
-        return a * (1.0 - a)
-    return 1.0 - a * a if act is tanh else act.df(z)

@@ -1,14 +1,12 @@
 """The naive expansion: dJ/dW^{(l)}_{i<-j} as a sum over every path (notebook 04).
 
-Before the trick, the chain rule unrolls into nested sums with one term per path
-from the weight's destination unit i to an output unit p. Each term is the
-product of the local derivatives along that path:
+Before the trick, the chain rule unrolls into one term per path from the weight's
+destination unit i to an output unit p, the product of the local derivatives on it:
 
     -(y_p - h_p) f'(z_p) * W_{p<-q} f'(z_q) * ... * W_{k<-i} f'(z_i) * a_j
 
-This module enumerates those terms one by one, on purpose: it is the slow,
-obviously-correct reference that the delta recursion is checked against, and
-the term count is the product of the widths of layers l+2..n_l.
+Enumerated one by one on purpose: the slow, obviously correct reference for the delta
+recursion. The number of terms is the product of the widths of layers l+2..n_l.
 """
 
 from __future__ import annotations
