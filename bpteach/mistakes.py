@@ -26,21 +26,11 @@ def _wrong_weight_gradient(delta_next, a_l):
     return np.outer(a_l, delta_next)  # a delta^T where delta a^T is needed
 
 
-def _dW(
-    net,
-    x,
-    y,
-    *,
-    at_a: bool = False,
-    output_delta=backprop.output_delta,
-    hidden_delta=backprop.hidden_delta,
-    weight_gradient=backprop.weight_gradient,
-) -> Layers:
-    """dJ/dW[l] by backprop.py's own deltas and gradients, with f' fed a if `at_a`, and the steps given."""
+def _dW(net, x, y, at_a: bool = False, weight_gradient=backprop.weight_gradient, **steps) -> Layers:
+    """dJ/dW[l] by backprop.py's own deltas and gradients: f' fed a if `at_a`, the `steps` given swapped in."""
     t = net.forward(x)
     fprime = {l: net.activations[l].df(t.a[l] if at_a else t.z[l]) for l in t.z}
-    y = net.check_y(y, t.h.shape)
-    delta = backprop.deltas(net.W, fprime, y, t.h, output_delta=output_delta, hidden_delta=hidden_delta)
+    delta = backprop.deltas(net.W, fprime, net.check_y(y, t.h.shape), t.h, **steps)
     return backprop.gradients(t.a, delta, weight_gradient=weight_gradient)[0]
 
 
