@@ -136,7 +136,7 @@ def torch_version() -> str | None:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 0)) or os.cpu_count() or 1)
     return f"{torch.__version__}, {torch.get_num_threads()} threads"
 
 

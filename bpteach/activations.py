@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each activation is one object, compared and hashed by identity
 class Activation:
     """A unit's non-linearity f and its derivative f' = da/dz, both taking z (notebook 02)."""
 

@@ -32,7 +32,7 @@ def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
 def weight_gradient(delta_next: Array, a_l: Array) -> Array:
     """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i a^{(l)}_j, i.e. delta a^T (over a batch, delta a^T / m)."""
     if delta_next.ndim == 1:
-        return delta_next[:, None] * a_l[None, :]  # the column delta times the row a^T
+        return delta_next[:, None] * a_l  # the column delta times the row a^T
     return delta_next @ a_l.T / delta_next.shape[1]
 
 

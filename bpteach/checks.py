@@ -19,9 +19,9 @@ class LayerIndexError(ValueError):
         super().__init__(f"{symbol}[{l!r}] does not exist: {symbol} is defined for {span}")
 
 
-def real(value, name: str, dtype, shape_ok, expected: str) -> np.ndarray:
+def real(value, name: str, dtype, shape_ok, expected) -> np.ndarray:
     """`value` as an array of finite real numbers of `dtype` whose shape passes `shape_ok`;
-    `expected` says what shape was expected, ending where the shape got is appended."""
+    `expected()` says what shape was expected, ending where the shape got is appended."""
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):
@@ -29,25 +29,35 @@ def real(value, name: str, dtype, shape_ok, expected: str) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     if not shape_ok(arr.shape):
-        raise ValueError(f"{name}: {expected} {arr.shape}")
+        raise ValueError(f"{name}: {expected()} {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or infinity")
     return arr.astype(dtype, copy=False)
 
 
 def x(value, s_1: int, dtype) -> np.ndarray:
-    why = f"layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example or ({s_1}, m) for a batch"
-    return real(value, "x", dtype, lambda got: len(got) in (1, 2) and got[0] == s_1, why + " of m columns; got")
+    def ok(shape):
+        return len(shape) in (1, 2) and shape[0] == s_1
+
+    def expected():
+        return (
+            f"layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example "
+            f"or ({s_1}, m) for a batch of m columns; got"
+        )
+
+    return real(value, "x", dtype, ok, expected)
 
 
 def y(value, shape: tuple[int, ...], n_l: int, dtype) -> np.ndarray:
-    why = f"must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got"
-    return real(value, "y", dtype, shape.__eq__, why)
+    def expected():
+        return f"must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got"
+
+    return real(value, "y", dtype, shape.__eq__, expected)
 
 
 def parameter(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """A copy of W[l] or b[l] with exactly `shape`: never transposed, never broadcast."""
-    return np.array(real(value, name, dtype, shape.__eq__, f"expected shape {shape}, got"))
+    return np.array(real(value, name, dtype, shape.__eq__, lambda: f"expected shape {shape}, got"))
 
 
 def layer(l, lo: int, hi: int, what: str) -> int:
