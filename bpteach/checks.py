@@ -19,45 +19,42 @@ class LayerIndexError(ValueError):
         super().__init__(f"{symbol}[{l!r}] does not exist: {symbol} is defined for {span}")
 
 
-def real(value, name: str, dtype, shape_ok, expected) -> np.ndarray:
-    """`value` as an array of finite real numbers of `dtype` whose shape passes `shape_ok`;
-    `expected()` says what shape was expected, ending where the shape got is appended."""
+def real(value, name: str, dtype) -> np.ndarray:
+    """`value` as an array of finite real numbers of `dtype`, or a clear error naming `name`."""
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected an array of numbers, got {type(value).__name__}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    if not shape_ok(arr.shape):
-        raise ValueError(f"{name}: {expected()} {arr.shape}")
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or infinity")
     return arr.astype(dtype, copy=False)
 
 
 def x(value, s_1: int, dtype) -> np.ndarray:
-    def ok(shape):
-        return len(shape) in (1, 2) and shape[0] == s_1
-
-    def expected():
-        return (
-            f"layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example "
-            f"or ({s_1}, m) for a batch of m columns; got"
+    arr = real(value, "x", dtype)
+    if arr.ndim not in (1, 2) or arr.shape[0] != s_1:
+        raise ValueError(
+            f"x: layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example "
+            f"or ({s_1}, m) for a batch of m columns; got {arr.shape}"
         )
-
-    return real(value, "x", dtype, ok, expected)
+    return arr
 
 
 def y(value, shape: tuple[int, ...], n_l: int, dtype) -> np.ndarray:
-    def expected():
-        return f"must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got"
-
-    return real(value, "y", dtype, shape.__eq__, expected)
+    arr = real(value, "y", dtype)
+    if arr.shape != shape:
+        raise ValueError(f"y: must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got {arr.shape}")
+    return arr
 
 
 def parameter(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """A copy of W[l] or b[l] with exactly `shape`: never transposed, never broadcast."""
-    return np.array(real(value, name, dtype, shape.__eq__, lambda: f"expected shape {shape}, got"))
+    arr = np.array(real(value, name, dtype))
+    if arr.shape != shape:
+        raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
+    return arr
 
 
 def layer(l, lo: int, hi: int, what: str) -> int:
