@@ -141,30 +141,21 @@ def output_activation(cost: Cost, activation, n_l: int):
 
     One name for every layer: the hidden layers keep it and layer n_l gets the cost's
     output (softmax for cross-entropy). A list must already name that output last.
+    A cost without its own output (squared error) leaves the argument as it is.
     """
+    if cost.output is None:
+        return activation
     if isinstance(activation, (str, Activation)):
-        names = [activation] * (n_l - 1)
-        if cost.output is not None:
-            names[-1] = cost.output
-    else:
-        names = list(activation)
-        if len(names) != n_l - 1:
-            return names  # Network's own check reports the count
-    wanted = cost.output.name if cost.output is not None else None
-    for l, name in enumerate(names, start=2):
-        got = name.name if isinstance(name, Activation) else name
-        if got == SOFTMAX.name and (l != n_l or wanted != SOFTMAX.name):
-            raise ValueError(
-                f"activation of layer {l}: softmax is expected only on the output layer {n_l} with "
-                f"cost='cross_entropy'; got it on layer {l} with cost={cost.name!r}"
-            )
-        if l == n_l and wanted is not None and got != wanted:
-            raise ValueError(
-                f"activation of layer {n_l}: cost={cost.name!r} expected a {wanted} output layer, got {got!r}"
-            )
-    if wanted is not None and len(names) == n_l - 1:
-        names[-1] = cost.output
-    return names
+        return [activation] * (n_l - 2) + [cost.output]
+    names = list(activation)
+    if len(names) != n_l - 1:
+        return names  # Network's own check reports the count
+    last = names[-1].name if isinstance(names[-1], Activation) else names[-1]
+    if last != cost.output.name:
+        raise ValueError(
+            f"activation of layer {n_l}: cost={cost.name!r} expected a {cost.output.name} output layer, got {last!r}"
+        )
+    return [*names[:-1], cost.output]
 
 
 # -- weight decay: J + lambda/2 sum_l ||W^{(l)}||^2, biases not decayed -----------------------
