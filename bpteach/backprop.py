@@ -55,7 +55,7 @@ def deltas(net, trace, y: Array) -> Layers:
     """Steps 1 and 2: delta^{(n_l)} first, then back to delta^{(2)}."""
     n_l, z, a, f = net.n_l, trace.z, trace.a, net.activations
     delta = Layers("delta")
-    delta[n_l] = output_delta(y, trace.h, f[n_l].fprime(z[n_l], a[n_l]))
+    delta[n_l] = net.cost_function.delta(y, trace.h, z[n_l], f[n_l])  # step 1 belongs to the cost (costs.py)
     for l in range(n_l - 1, 1, -1):
         delta[l] = hidden_delta(net.W[l], delta[l + 1], f[l].fprime(z[l], a[l]))
     return delta

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import backprop
+from . import backprop, costs
 from .activations import Activation, get_activation
 from .layers import Layers, ParamLayers
 
@@ -41,6 +41,8 @@ class Network:
 
     `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for every layer, or a
     list with one name for each of the layers 2..n_l (layer 1 is the input and has none).
+    `cost` is "squared_error" (the derivation's) or "cross_entropy", which puts a softmax on
+    layer n_l; `weight_decay` is lambda in J + lambda/2 sum_l ||W^{(l)}||^2 (notebook 11).
     """
 
     def __init__(
@@ -49,12 +51,17 @@ class Network:
         activation: str | Sequence[str] = "sigmoid",
         seed: int | None = None,
         dtype: str | type = "float64",
+        cost: str | costs.Cost = "squared_error",
+        weight_decay: float = 0.0,
     ) -> None:
         self.sizes = _check_sizes(sizes)
         self.n_l = len(self.sizes)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype: expected a floating type, got {self.dtype}")
+        self.cost_function = costs.get_cost(cost)
+        self.weight_decay = costs.check_weight_decay(weight_decay)
+        activation = costs.output_activation(self.cost_function, activation, self.n_l)  # softmax for cross-entropy
         self.activations = _check_activations(activation, self.n_l)
         self.letters: tuple[str, ...] | None = None
         s = (None, *self.sizes)  # s[l] is s_l, 1-based like the text
@@ -87,7 +94,8 @@ class Network:
         return self.sizes[l - 1]
 
     def copy(self) -> Network:
-        new = Network(self.sizes, [a.name for a in self.activations.values()], dtype=self.dtype)
+        new = Network(self.sizes, list(self.activations.values()), dtype=self.dtype,
+                      cost=self.cost_function, weight_decay=self.weight_decay)
         new.letters = self.letters
         for l in self.W:
             new.W[l] = self.W[l]
@@ -96,7 +104,9 @@ class Network:
 
     def __repr__(self) -> str:
         acts = "/".join(a.name for a in self.activations.values())
-        return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype})"
+        extra = "" if self.cost_function is costs.squared_error else f", cost={self.cost_function.name}"
+        extra += f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype}{extra})"
 
     # -- forward ---------------------------------------------------------------
 
@@ -112,9 +122,13 @@ class Network:
         return Trace(z, a)
 
     def cost(self, x, y) -> float:
-        """J = 1/2 ||y - h||^2 for one example; the mean of it over a batch (notebook 03)."""
+        """J = 1/2 ||y - h||^2 for one example; the mean of it over a batch (notebook 03).
+
+        With another cost, that cost's J; with weight decay, plus lambda/2 sum_l ||W^{(l)}||^2 (notebook 11).
+        """
         h = self.forward(x).h
-        return backprop.cost(self.check_y(y, h.shape), h)
+        J = self.cost_function.J(self.check_y(y, h.shape), h)
+        return J + costs.decay_cost(self.W, self.weight_decay) if self.weight_decay else J
 
     # -- backward (the three steps live in backprop.py) --------------------------
 
@@ -128,7 +142,11 @@ class Network:
         """dJ/dW[l] and dJ/db[l]; for a batch, the gradient of the mean cost (notebook 06)."""
         trace = self.forward(x)
         delta = self.deltas(x, y, trace)
-        return backprop.gradients(trace, delta)
+        g = backprop.gradients(trace, delta)
+        if self.weight_decay:  # step 3 gains lambda W^{(l)}; the deltas and dJ/db do not change
+            for l in g.W:
+                g.W[l] = g.W[l] + costs.decay_gradient(self.W[l], self.weight_decay)
+        return g
 
     # -- input checks: a wrong shape is an error, never a broadcast ---------------
 
