@@ -43,9 +43,10 @@ def bias_gradient(delta_next: Array) -> Array:
 
 def deltas(W, fprime, y: Array, h: Array, *, output_delta=output_delta, hidden_delta=hidden_delta) -> Layers:
     """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}; fprime[l] is f'(z^{(l)}).
-    Either step can be swapped for another (notebook 09 swaps in the classic mistakes)."""
-    n_l = max(fprime)
-    delta = Layers("delta", {n_l: output_delta(y, h, fprime[n_l])})
+    Either step can be swapped for another: notebook 09 swaps in the classic mistakes, and a
+    cost other than the derivation's brings its own step 1 (costs.py, notebook 11)."""
+    n_l = max(W) + 1
+    delta = Layers("delta", {n_l: output_delta(y, h, fprime.get(n_l))})
     for l in range(n_l - 1, 1, -1):
         delta[l] = hidden_delta(W[l], delta[l + 1], fprime[l])
     return delta

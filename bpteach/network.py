@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import backprop, checks
+from . import backprop, checks, costs
 from .activations import Activation, sigmoid, tanh
 from .layers import Gradients, Layers, ParamLayers, Trace
 
@@ -24,14 +24,27 @@ _SLOPE_AT_Z_FROM_A = {sigmoid: lambda a: a * (1.0 - a), tanh: lambda a: 1.0 - a 
 
 class Network:
     """A fully connected network, `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for
-    every layer, or one name for each of the layers 2..n_l (layer 1 is the input and has none)."""
+    every layer, or one name for each of the layers 2..n_l (layer 1 is the input and has none).
+    `cost` is "squared_error" (the derivation's) or "cross_entropy", which puts a softmax on
+    layer n_l; `weight_decay` is lambda in J + lambda/2 sum_l ||W^{(l)}||^2 (notebook 11)."""
 
-    def __init__(self, sizes: Sequence[int], activation: ActivationSpec = "sigmoid", seed=None, dtype="float64"):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: ActivationSpec = "sigmoid",
+        seed: int | None = None,
+        dtype: str | type = "float64",
+        cost: str | costs.Cost = "squared_error",
+        weight_decay: float = 0.0,
+    ) -> None:
         self.sizes = checks.sizes(sizes)
         self.n_l = len(self.sizes)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"dtype: expected a floating type, got {self.dtype}")
+        self.cost_function = costs.get_cost(cost)
+        self.weight_decay = costs.check_weight_decay(weight_decay)
+        activation = costs.output_activation(self.cost_function, activation, self.n_l)  # softmax for cross-entropy
         self.activations = checks.activations(activation, self.n_l)
         self.letters: tuple[str, ...] | None = None
         s = (None, *self.sizes)  # s[l] is s_l, 1-based like the text
@@ -68,12 +81,14 @@ class Network:
 
     def copy(self) -> Network:
         new = Network.from_params(self.W, self.b, list(self.activations.values()), self.dtype)
-        new.letters = self.letters
+        new.cost_function, new.weight_decay, new.letters = self.cost_function, self.weight_decay, self.letters
         return new
 
     def __repr__(self) -> str:
         acts = "/".join(a.name for a in self.activations.values())
-        return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype})"
+        extra = "" if self.cost_function is costs.squared_error else f", cost={self.cost_function.name}"
+        extra += f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype}{extra})"
 
     def check_x(self, x) -> Array:
         return checks.x(x, self.sizes[0], self.dtype)
@@ -91,22 +106,34 @@ class Network:
         return Trace(z, a)
 
     def cost(self, x, y) -> float:
-        """J = 1/2 ||y - h||^2 for one example; the mean of it over a batch (notebook 03)."""
+        """J = 1/2 ||y - h||^2 for one example, the mean over a batch (notebook 03); with another
+        cost, that cost's J, and with weight decay plus lambda/2 sum_l ||W^{(l)}||^2 (notebook 11)."""
         h = self.forward(x).h
-        return backprop.cost(self.check_y(y, h.shape), h)
+        J = self.cost_function.J(self.check_y(y, h.shape), h)
+        return J + costs.decay_cost(self.W, self.weight_decay) if self.weight_decay else J
 
     def fprime(self, trace: Trace) -> dict[int, Array]:
-        """f'(z^{(l)}) for l = 2..n_l, each activation's slope at z."""
+        """f'(z^{(l)}) for l = 2..n_l, each activation's slope at z. A softmax output has no slope per
+        unit; its cost's step 1 (delta = h - y) needs none, so it is left out."""
         fast = _SLOPE_AT_Z_FROM_A
-        return {l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l]) for l, f in self.activations.items()}
+        return {
+            l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l])
+            for l, f in self.activations.items()
+            if f is not costs.SOFTMAX
+        }
 
     def deltas(self, x, y, trace: Trace | None = None) -> Layers:
-        """delta^{(l)} for l = 2..n_l: steps 1 and 2 of the derivation (notebook 06)."""
+        """delta^{(l)} for l = 2..n_l: steps 1 (the cost's) and 2 of the derivation (notebook 06)."""
         trace = self.forward(x) if trace is None else trace
-        return backprop.deltas(self.W, self.fprime(trace), self.check_y(y, trace.h.shape), trace.h)
+        y = self.check_y(y, trace.h.shape)
+        return backprop.deltas(self.W, self.fprime(trace), y, trace.h, output_delta=self.cost_function.delta)
 
     def gradients(self, x, y) -> Gradients:
-        """dJ/dW[l] and dJ/db[l]; for a batch, the gradient of the mean cost (notebook 06)."""
+        """dJ/dW[l] and dJ/db[l]; for a batch, the gradient of the mean cost (notebook 06).
+        Weight decay adds lambda W^{(l)} to step 3; the deltas and dJ/db do not change."""
         trace = self.forward(x)
         delta = self.deltas(x, y, trace)
-        return Gradients(*backprop.gradients(trace.a, delta), delta, trace)
+        dW, db = backprop.gradients(trace.a, delta)
+        for l in dW if self.weight_decay else ():
+            dW[l] = dW[l] + costs.decay_gradient(self.W[l], self.weight_decay)
+        return Gradients(dW, db, delta, trace)
