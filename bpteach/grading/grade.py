@@ -73,10 +73,13 @@ def read_submission(path: Path):
         raw = json.loads(data.decode("utf-8", errors="replace"))
         if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
             return None, "the file is JSON but not a notebook"
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-        cells = nb.get("cells", []) if isinstance(nb, dict) else []
-        cells = [_clean_cell(c) for c in (cells if isinstance(cells, list) else []) if isinstance(c, dict)]
-        return cells, None
+        if "cells" in raw:  # nbformat 4: read the cells as they are, whatever their metadata's shape
+            cells = raw["cells"]
+        else:  # nbformat 3: let nbformat convert the worksheets
+            cells = nbformat.reads(json.dumps(raw), as_version=4).get("cells", [])
+        if not isinstance(cells, list):
+            return None, f"the file could not be read as a notebook: its cells are a {type(cells).__name__}"
+        return [_clean_cell(c) for c in cells if isinstance(c, dict)], None
     except json.JSONDecodeError as err:
         return None, f"the file is not valid JSON (truncated?): {err.msg} at line {err.lineno}"
     except Exception as err:
@@ -324,6 +327,9 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
         solution = source_of(cell)
         if normalise(solution) == normalise(stub):
             entry["status"] = "not_attempted"
+            entry["checks"].append({"name": "attempted", "passed": False,
+                                    "message": f"{', '.join(exercise.names)}: still the stub that raises "
+                                               "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
         cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
         run = runner.run_exercise(setup, solution, exercise.function, cases, exercise.prepare)
