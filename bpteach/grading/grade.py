@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -14,24 +13,34 @@ import numpy as np
 
 from . import runner
 from .assign import locked_hash, normalise, stub_source, student_notebook
-from .exercises import BY_ID, training_loss
+from .exercises import BY_ID, case_rng, training_loss
+from .report import markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
 MAX_BYTES = 20 * 1024**2
-USES_BPTEACH = re.compile(r"^\s*(import\s+bpteach|from\s+bpteach)", re.M)  # a hidden import fails at run time
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
 
 def nbgrader(cell) -> dict:
+    """A cell's nbgrader metadata, keeping only fields of the right type: any shape in, a clean dict out."""
     meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
     data = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    clean = {k: data[k] for k in ("grade", "solution", "locked") if isinstance(data.get(k), bool)}
+    if isinstance(data.get("grade_id"), str):
+        clean["grade_id"] = data["grade_id"]
+    if isinstance(data.get("points"), (int, float)) and not isinstance(data.get("points"), bool):
+        clean["points"] = data["points"]
+    return clean
 
 
 def source_of(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
+    src = cell.get("source", "") if isinstance(cell, dict) else ""
+    if isinstance(src, list):
+        return "".join(x if isinstance(x, str) else "" for x in src)
+    return src if isinstance(src, str) else ""
 
 
 def trusted(source_path: Path = SOURCE):
@@ -50,7 +59,11 @@ def trusted(source_path: Path = SOURCE):
 
 
 def read_submission(path: Path):
-    """The submission as a v4 notebook, or an error message; never raises."""
+    """The submission's cells as clean dicts (cell_type, source, nbgrader metadata), or an error message.
+
+    Whatever shape the JSON has, every cell comes out with a str type, a str source and
+    well-typed nbgrader fields, so nothing downstream can trip on it. Never raises.
+    """
     try:
         data = path.read_bytes()[: MAX_BYTES + 1]
         if len(data) > MAX_BYTES:
@@ -60,27 +73,46 @@ def read_submission(path: Path):
         raw = json.loads(data.decode("utf-8", errors="replace"))
         if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
             return None, "the file is JSON but not a notebook"
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-        cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
-        return cells, None
+        if "cells" in raw:  # nbformat 4: read the cells as they are, whatever their metadata's shape
+            cells = raw["cells"]
+        else:  # nbformat 3: let nbformat convert the worksheets
+            cells = nbformat.reads(json.dumps(raw), as_version=4).get("cells", [])
+        if not isinstance(cells, list):
+            return None, f"the file could not be read as a notebook: its cells are a {type(cells).__name__}"
+        return [_clean_cell(c) for c in cells if isinstance(c, dict)], None
     except json.JSONDecodeError as err:
         return None, f"the file is not valid JSON (truncated?): {err.msg} at line {err.lineno}"
     except Exception as err:
         return None, f"the file could not be read as a notebook: {type(err).__name__}: {err}"
 
 
+def _clean_cell(cell: dict) -> dict:
+    kind = cell.get("cell_type")
+    return {"cell_type": kind if isinstance(kind, str) else "unknown", "source": source_of(cell),
+            "metadata": {"nbgrader": nbgrader(cell)}}  # fmt: skip
+
+
+def submission_bytes(path: Path) -> bytes:
+    """What the hidden inputs are derived from (with the secret seed): the file's content, as read."""
+    try:
+        return Path(path).read_bytes()[: MAX_BYTES + 1]
+    except OSError:
+        return b""
+
+
 def find_solution(cells, exercise):
     """The submission's cell for an exercise: by grade_id, else by `def function(`; the last wins."""
+    name = exercise.names[0]
     by_id = [c for c in cells if nbgrader(c).get("grade_id") == exercise.grade_id]
     code_by_id = [c for c in by_id if c.get("cell_type") == "code"]
     if code_by_id:
         return code_by_id[-1], len(code_by_id) > 1, None
-    by_name = [c for c in cells if c.get("cell_type") == "code" and f"def {exercise.function}(" in source_of(c)]
+    by_name = [c for c in cells if c.get("cell_type") == "code" and f"def {name}(" in source_of(c)]
     if by_name:
         return by_name[-1], len(by_name) > 1, None
     if by_id:
         return None, False, f"the solution cell is now a {by_id[-1].get('cell_type')} cell, not code"
-    return None, False, f"no cell defines {exercise.function}() and no cell has grade_id {exercise.grade_id}"
+    return None, False, f"no cell defines {name}() and no cell has grade_id {exercise.grade_id}"
 
 
 def flatten(value, path="out", out=None):
@@ -106,6 +138,80 @@ def _close(a, b, rtol):
         return bool(np.all(np.abs(a - b) <= rtol * np.abs(b) + 1e-9 * scale))
 
 
+def _label(exercise, path: str) -> str:
+    """`out__1__2` -> "db, key 2" when the exercise names its items, else "item 1, key 2"."""
+    if path == "out":
+        return "the result"
+    parts = path.split("__")[1:]
+    items = getattr(exercise, "items", ())
+    head = items[int(parts[0])] if items and parts[0].isdigit() and int(parts[0]) < len(items) else f"item {parts[0]}"
+    return ", key ".join([head, *parts[1:]])
+
+
+def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True) -> bool:
+    """Each expected array against the .npy the kernel wrote: present, shape, float64, finite, value.
+
+    Only what crossed the boundary is judged; the type name the kernel reports only explains
+    why nothing crossed (a list, a user class), it never passes anything.
+    """
+    ok = True
+    for path, want in expected.items():
+        label, got = _label(exercise, path), outputs.get(path)
+        if not check(f"{label}: returned", isinstance(got, np.ndarray),
+                     f"{label}: expected a numpy array, got {types.get(path) or 'nothing'}"):  # fmt: skip
+            ok = False
+            continue
+        transposed = got.shape == want.shape[::-1] and got.ndim == 2
+        if not check(f"{label}: shape", got.shape == want.shape,
+                     f"{label}: shape {got.shape}, expected {want.shape}"
+                     + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if transposed else "")):  # fmt: skip
+            ok = False
+            continue
+        if not check(f"{label}: dtype", got.dtype == np.float64, f"{label}: dtype {got.dtype}, expected float64"):
+            ok = False
+        if not check(f"{label}: finite", got.dtype.kind in "fiu" and bool(np.all(np.isfinite(got))),
+                     f"{label}: contains NaN or infinity"):  # fmt: skip
+            ok = False
+            continue
+        diff = float(np.max(np.abs(got.astype(float) - want))) if got.size else 0.0
+        if values and not check(f"{label}: value", _close(got, want, exercise.rtol),
+                                f"{label}: wrong values (max difference {diff:.2e})"):  # fmt: skip
+            ok = False
+    return ok
+
+
+def _judge_inputs(exercise, case, inputs_after, check) -> bool:
+    """Every array the function received must come back unchanged; no record of it is a failure."""
+    ok = True
+    given = {k: v for k, v in case.inputs.items() if k not in exercise.private}
+    for name, original in flatten(given, "in").items():
+        if original.dtype.kind not in "fiu" or original.ndim == 0:
+            continue  # a float or int argument cannot be changed in place
+        what = name[4:].replace("__", "[", 1) + ("]" if "__" in name[4:] else "")
+        after = inputs_after.get(name)
+        if not check(f"input {what}: recorded", isinstance(after, np.ndarray),
+                     f"no record of the input {what} after the call: the evidence is missing, "
+                     "so the check fails"):  # fmt: skip
+            ok = False
+        elif not check(f"input {what} unchanged", after.shape == original.shape and np.array_equal(after, original),
+                       f"your function changed its input {what} in place"):  # fmt: skip
+            ok = False
+    return ok
+
+
+def _evidence(inputs_after, name, kind="f", ndim=None):
+    """An evidence array the trusted kernel code wrote (`ev__...`), or None if absent or malformed.
+
+    `ndim=0` asks for one number (the kernel saves it as shape (1,)), returned as a 0-d array.
+    """
+    got = inputs_after.get(f"ev__{name}")
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in kind:
+        return None
+    if ndim == 0:
+        return got.reshape(()) if got.size == 1 and got.ndim <= 1 else None
+    return got if ndim is None or got.ndim == ndim else None
+
+
 def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list[dict]]:
     checks = []
 
@@ -113,48 +219,17 @@ def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list
         checks.append({"name": name, "passed": bool(ok), "message": "" if ok else message})
         return ok
 
-    if case.judge == "loss":
-        return _judge_training(case, outputs, check), checks
+    if case.judge == "descent":
+        return _judge_training(exercise, case, outputs, inputs_after, types, check), checks
     expected = flatten(case.expected)
-    ok = True
-    for path, want in expected.items():
-        label = path.replace("out__", "item ").replace("__", ", key ") if path != "out" else "the result"
-        got = outputs.get(path)
-        kind = types.get(path, "nothing")
-        if not check(f"{label}: returned", got is not None, f"{label}: expected an array, got {kind}"):
-            ok = False
-            continue
-        if not check(f"{label}: type", kind == "ndarray",
-                     f"{label}: returned {kind}, expected a plain numpy ndarray"):  # fmt: skip
-            ok = False
-        if not check(
-            f"{label}: shape",
-            got.shape == want.shape,
-            f"{label}: shape {got.shape}, expected {want.shape}"
-            + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if got.shape == want.shape[::-1] else ""),
-        ):
-            ok = False  # fmt: skip
-            continue
-        if not check(f"{label}: dtype", got.dtype == np.float64, f"{label}: dtype {got.dtype}, expected float64"):
-            ok = False
-        if not check(f"{label}: finite", got.dtype.kind in "fiu" and np.all(np.isfinite(got)),
-                     f"{label}: contains NaN or infinity"):  # fmt: skip
-            ok = False
-            continue
-        if not check(
-            f"{label}: value",
-            _close(got, want, exercise.rtol),
-            f"{label}: wrong values (max difference {np.max(np.abs(got.astype(float) - want)):.2e})",
-        ):
-            ok = False  # fmt: skip
-    for name, original in flatten(case.inputs, "in").items():
-        after = inputs_after.get(name)
-        if after is not None and not check(
-            f"input {name[4:]} unchanged",
-            after.shape == original.shape and np.array_equal(after, original),
-            f"your function changed its input {name[4:].replace('__', '[')}{']' if '__' in name[4:] else ''} in place",
-        ):
-            ok = False  # fmt: skip
+    ok = _judge_arrays(exercise, expected, outputs, types, check)
+    ok = _judge_inputs(exercise, case, inputs_after, check) and ok
+    if case.judge == "central_difference":
+        n, calls = case.inputs["theta"].size, _evidence(inputs_after, "calls", "iu", 0)
+        ok = check("f called twice per coordinate", calls is not None and int(calls) == 2 * n,
+                   "no record of the calls to f: the evidence is missing" if calls is None else
+                   f"f was called {int(calls)} times; a central difference calls it twice per coordinate "
+                   f"(2 × {n} = {2 * n})") and ok  # fmt: skip
     if not ok:
         got = {k: v for k, v in outputs.items() if k in expected}
         for hint, wrong in case.mistakes.items():
@@ -165,19 +240,60 @@ def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list
     return ok, checks
 
 
-def _judge_training(case, outputs, check) -> bool:
-    W = {int(k.split("__")[2]): v for k, v in outputs.items() if k.startswith("out__0__")}
-    b = {int(k.split("__")[2]): v for k, v in outputs.items() if k.startswith("out__1__")}
-    if not check("returned (W, b) dicts", W and b and sorted(W) == sorted(b) == list(range(1, len(W) + 1)),
-                 "train must return (W, b): two dicts keyed by layer 1..n_l-1"):  # fmt: skip
+def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool:
+    """The learner's gradient descent, judged by where it went, not only where it ended.
+
+    The cost function the grader handed in logged every call: the cost there, whether the
+    point was one step `W - lr dW` from the last, and the last point and gradient.
+    """
+    inp, target = case.inputs, case.expected
+    W0, b0 = inp["W"], inp["b"]
+    if not _judge_arrays(exercise, flatten((W0, b0)), outputs, types, check, values=False):
+        check("returned (W, b)", False, "gradient_descent must return (W, b): two dicts of float64 arrays, "
+                                        "keyed and shaped like the W and b it was given")  # fmt: skip
         return False
+    W = {l: outputs[f"out__0__{l}"] for l in W0}
+    b = {l: outputs[f"out__1__{l}"] for l in b0}
+    ok = _judge_inputs(exercise, case, inputs_after, check)
+    costs, off = _evidence(inputs_after, "costs", "f", 1), _evidence(inputs_after, "off_path", "iu", 0)
+    last = {k: {l: inputs_after.get(f"ev__last__{k}__{l}") for l in W0} for k in ("W", "b", "dW", "db")}
+    if not check("the grader's record of the descent", costs is not None and off is not None,
+                 "no record of the calls to cost_and_gradients: the evidence is missing, "
+                 "so the check fails"):  # fmt: skip
+        return False
+    if not check("gradient steps taken", costs.size >= 2,
+                 f"cost_and_gradients was called {costs.size} times: take gradient steps with it"):  # fmt: skip
+        return False
+    J0 = training_loss(W0, b0, inp["X"], inp["Y"])
+    ok = check("started from the given W and b", np.isclose(costs[0], J0, rtol=1e-9, atol=0),
+               f"the first cost was {costs[0]:.4g}, but the W and b given cost {J0:.4g}: "
+               "start from them") and ok  # fmt: skip
+    ok = check("every step is W - lr dW", int(off) == 0,
+               f"{int(off)} of the {costs.size - 1} moves were not one step W - lr·dW (lr = {inp['lr']:g}) "
+               "from the point before") and ok  # fmt: skip
+    arrays = all(isinstance(v, np.ndarray) for d in last.values() for v in d.values())
+    at_last = arrays and all(_close(W[l], last["W"][l], 1e-12) and _close(b[l], last["b"][l], 1e-12) for l in W0)
+    one_more = arrays and all(
+        _close(W[l], last["W"][l] - inp["lr"] * last["dW"][l], 1e-9)
+        and _close(b[l], last["b"][l] - inp["lr"] * last["db"][l], 1e-9)
+        for l in W0
+    )
+    ok = check("returned where the descent ended", at_last or one_more,
+               "the W and b returned are not the last point of the descent (nor one step from it)") and ok  # fmt: skip
+    ok = check("the cost fell", costs[-1] < costs[0],
+               f"the cost went from {costs[0]:.4g} to {costs[-1]:.4g}: it should fall") and ok  # fmt: skip
     try:
-        loss = training_loss(W, b, case.inputs["X"], case.inputs["Y"])
+        loss = training_loss(W, b, inp["X"], inp["Y"])
     except (ValueError, TypeError) as err:
         check("parameters fit together", False, f"the returned parameters do not form a network: {err}")
         return False
-    return check(f"mean J <= {case.expected}", np.isfinite(loss) and loss <= case.expected,
-                 f"mean J on the hidden data is {loss:.4f}, the target is {case.expected}")  # fmt: skip
+    ok = check(f"mean J <= {target}", bool(np.isfinite(loss)) and loss <= target,
+               f"mean J on the hidden data is {loss:.4f}, the target is {target}") and ok  # fmt: skip
+    early = int(np.sum(costs[:-1] <= target))
+    ok = check("stopped at the target", early == 0,
+               f"it kept stepping after the cost reached {target} ({early} more steps): "
+               "stop as soon as J <= target") and ok  # fmt: skip
+    return ok
 
 
 def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> dict:
@@ -211,19 +327,11 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
         solution = source_of(cell)
         if normalise(solution) == normalise(stub):
             entry["status"] = "not_attempted"
+            entry["checks"].append({"name": "attempted", "passed": False,
+                                    "message": f"{', '.join(exercise.names)}: still the stub that raises "
+                                               "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
-        if USES_BPTEACH.search(solution):
-            entry["status"] = "failed"
-            entry["checks"].append(
-                {
-                    "name": "own work",
-                    "passed": False,
-                    "message": "the solution uses bpteach, the reference; write it yourself",
-                }
-            )
-            continue  # fmt: skip
-        rng = np.random.default_rng([seed, index])
-        cases = exercise.make_cases(rng)
+        cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
         run = runner.run_exercise(setup, solution, exercise.function, cases, exercise.prepare)
         entry["seconds"] = round(run.seconds, 2)
         if run.truncated_output:
@@ -259,21 +367,6 @@ def _seed(seed):
         return int(seed)
     env = os.environ.get("BPTEACH_GRADER_SEED")
     return int(env) if env else secrets.randbits(32)
-
-
-def markdown(report: dict) -> str:
-    lines = [f"# Report: {report['submission']}", "",
-             f"**Score: {report['score']:g} / {report['max_score']:g}**", "",
-             "| exercise | status | points |", "| --- | --- | --- |"]  # fmt: skip
-    for e in report["exercises"]:
-        lines.append(f"| {e['name']} | {e['status'].replace('_', ' ')} | {e['points']:g} / {e['max_points']:g} |")
-    for e in report["exercises"]:
-        bad = [c for c in e["checks"] if not c["passed"]]
-        if bad:
-            lines += ["", f"## {e['name']}", ""] + [f"- {c['message']}" for c in bad if c["message"]]
-    if report["notes"]:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in report["notes"]]
-    return "\n".join(lines) + "\n"
 
 
 def _grade_one(args):

@@ -96,13 +96,10 @@ def _flatten(value, path, out, types):
     elif isinstance(value, (tuple, list)) and path.count("__") < 2:
         for i, v in enumerate(value):
             _flatten(v, path + "__" + str(i), out, types)
-    else:
-        try:
-            out[path] = _np.asarray(value)
-        except Exception:
-            pass
+    elif isinstance(value, _np.ndarray):  # only arrays cross; anything else is known by its type name
+        out[path] = _np.asarray(value)
 def _bpteach_call(case):
-    _args = {{}}
+    _args, _evidence = {{}}, {{}}  # prepare may add evidence: name -> callable, read after the call
 {rebuild}
 {prepare}
     _result = {function}(**_args)
@@ -110,6 +107,7 @@ def _bpteach_call(case):
     _flatten(_result, "out", _out, _types)
     _after = {{}}
     _flatten({{k: v for k, v in _args.items() if k not in ("f",)}}, "in", _after, {{}})
+    _flatten({{k: v() for k, v in _evidence.items()}}, "ev", _after, {{}})
     for p, v in list(_out.items()) + list(_after.items()):
         if v.dtype.kind in "biufc" or v.dtype.kind == "U":
             _np.save(f"case{{case}}__{{p}}.npy", _np.ascontiguousarray(v), allow_pickle=False)

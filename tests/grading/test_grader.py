@@ -14,12 +14,15 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpteach.grading import assign
+from bpteach.grading.exercises import BY_ID, EXERCISES, case_rng
 from bpteach.grading.grade import SOURCE, STATUSES, grade_submission
+from bpteach.grading.report import markdown
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -33,7 +36,8 @@ def sandbox_kernels() -> list[int]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"bpteach.grading.sandbox" in (proc / "cmdline").read_bytes():
+                cmdline = (proc / "cmdline").read_bytes()  # ours only: other checkouts may be grading too
+                if b"bpteach.grading.sandbox" in cmdline and sys.executable.encode() in cmdline:
                     pids.append(int(proc.name))
             except OSError:
                 pass
@@ -103,7 +107,7 @@ def test_student_version_has_stubs_and_no_solutions_or_hidden_tests():
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
     nb = nbformat.read(STUDENT / "backprop-exercises.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert sum(c.source.count("raise NotImplementedError") for c in code) == 7
+    assert sum(c.source.count("raise NotImplementedError") for c in code) == 8  # step 3 is two functions
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
 
 
@@ -128,6 +132,93 @@ def test_source_notebook_passes_its_own_public_tests():
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # raises on any failing assert
     out = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert out.count("public tests pass") == 7
+
+
+def test_public_tests_stand_alone():
+    """Each exercise's public test passes with only the set-up and its own solution defined."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(SOURCE, as_version=4)
+    meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+    setup = [c.source for c in nb.cells if c.metadata.get("bpteach", {}).get("setup")]
+    cells = []
+    for e in EXERCISES:
+        solution = next(c.source for c, m in zip(nb.cells, meta, strict=True) if m.get("grade_id") == e.grade_id)
+        test = next(c.source for c, m in zip(nb.cells, meta, strict=True) if m.get("grade_id") == f"{e.grade_id}-tests")
+        cells += ["%reset -f", *setup, solution, test]
+    alone = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(alone, timeout=120, kernel_name="python3").execute()  # raises on any failing assert
+    out = "".join(o.get("text", "") for c in alone.cells for o in c.get("outputs", []))
+    assert out.count("public tests pass") == 7
+
+
+def test_hidden_inputs_depend_on_the_submission_and_are_reproducible():
+    ex = BY_ID["ex1-output-delta"]
+    a1, a2 = ex.make_cases(case_rng(7, b"alice", 0)), ex.make_cases(case_rng(7, b"alice", 0))
+    b = ex.make_cases(case_rng(7, b"bob", 0))
+    other_seed = ex.make_cases(case_rng(8, b"alice", 0))
+    for x, y, z, w in zip(a1, a2, b, other_seed, strict=True):
+        assert all(np.array_equal(x.inputs[k], y.inputs[k]) for k in x.inputs)
+        assert not any(np.array_equal(x.inputs[k], z.inputs[k]) for k in x.inputs)
+        assert not any(np.array_equal(x.inputs[k], w.inputs[k]) for k in x.inputs)
+
+
+def _outside_fences(text: str) -> list[str]:
+    """The lines of a Markdown text that are not inside a fenced code block (CommonMark's rule)."""
+    lines, fence = [], None
+    for line in text.splitlines():
+        run = line[: len(line) - len(line.lstrip("`"))]
+        if fence is None and len(run) >= 3:
+            fence = run
+        elif fence is not None and len(run) >= len(fence) and not line.strip("`").strip():
+            fence = None
+        elif fence is None:
+            lines.append(line)
+    return lines
+
+
+def test_a_message_cannot_draw_markdown(corpus):
+    text = (corpus["out"] / "markdown-injection" / "report.md").read_text()
+    outside = _outside_fences(text)
+    assert [line for line in outside if "Score:" in line] == ["**Score: 0 / 14**"]
+    assert sum(line.startswith("|") for line in outside) == 2 + 7  # the header, its rule, one row per exercise
+    assert not any("<!--" in line or line.startswith("#") and "you" in line for line in outside)
+    assert "**Score: 14 / 14**" in text  # it is shown, as text, inside the fence
+
+
+def test_markdown_escapes_every_student_string():
+    evil = "x](javascript:alert(1)) <!-- **Score: 14 / 14** | `code`\n# heading"
+    report = {"submission": evil + ".ipynb", "score": 0.0, "max_score": 14.0, "notes": ["````\n" + evil],
+              "exercises": [{"name": "Step 1", "status": "error", "points": 0.0, "max_points": 2.0,
+                             "checks": [{"name": "runs", "passed": False, "message": "```\n" + evil}]}]}  # fmt: skip
+    text = markdown(report)
+    outside = _outside_fences(text)
+    assert len([line for line in outside if "Score:" in line and "\\*" not in line]) == 1
+    assert not any(("<!--" in line or "](" in line) for line in outside)
+    assert text.count(evil) == 2  # verbatim, but only inside the two fences
+
+
+metadata_values = st.one_of(st.none(), st.integers(), st.text(max_size=8), st.lists(st.text(max_size=20), max_size=2),
+                            st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=2))  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(metadata_values, min_size=1))
+def test_any_metadata_shape_gets_a_full_report(tmp_path_factory, values):
+    raw = json.loads((STUDENT / "backprop-exercises.ipynb").read_text())
+    keys = ["grade_id", "points", "solution", "locked", "grade"]
+    for n, cell in enumerate(raw["cells"]):
+        value = values[n % len(values)]
+        if n % 3 == 0:
+            cell["metadata"] = value
+        elif n % 3 == 1 and isinstance(cell.get("metadata"), dict):
+            cell["metadata"]["nbgrader"] = value
+        elif isinstance(cell.get("metadata", {}).get("nbgrader"), dict):
+            cell["metadata"]["nbgrader"][keys[n % len(keys)]] = value
+    path = tmp_path_factory.mktemp("meta") / "meta.ipynb"
+    path.write_text(json.dumps(raw))
+    report = grade_submission(path, seed=1)
+    assert report["max_score"] == 14 and len(report["exercises"]) == 7 and report["score"] == 0
 
 
 json_values = st.recursive(
