@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 
 def loss_curve(losses: Sequence[float], ax=None, label: str | None = None, log: bool = True):
@@ -21,8 +23,8 @@ def loss_curve(losses: Sequence[float], ax=None, label: str | None = None, log: 
     return ax
 
 
-def decision_boundary(net, X, Y, ax=None, title: str | None = None, resolution: int = 200):
-    """The output h over the plane, the 0.5 contour, and the data (notebook 08)."""
+def decision_boundary(net, X, Y, ax=None, title: str | None = None, resolution: int = 200, legend: bool = True):
+    """The output h over the plane, the 0.5 contour, and the data, with a legend (notebook 08)."""
     ax = ax or plt.subplots(figsize=(4.2, 4), layout="constrained")[1]
     pad = 0.4
     lo, hi = X.min(axis=1) - pad, X.max(axis=1) + pad
@@ -33,6 +35,13 @@ def decision_boundary(net, X, Y, ax=None, title: str | None = None, resolution: 
     y = np.ravel(Y) > 0.5
     ax.scatter(X[0, ~y], X[1, ~y], s=12, c="tab:blue", edgecolors="white", linewidths=0.4, label="y = 0")
     ax.scatter(X[0, y], X[1, y], s=12, c="tab:red", edgecolors="white", linewidths=0.4, label="y = 1")
+    if legend:
+        boundary = Line2D([], [], color="black", linewidth=1.5, label="h = 0.5 (boundary)")
+        cmap = plt.get_cmap("RdBu_r")
+        shades = [Patch(facecolor=cmap(0.85), alpha=0.6, label="h > 0.5: predicts 1"),
+                  Patch(facecolor=cmap(0.15), alpha=0.6, label="h < 0.5: predicts 0")]
+        handles = [*ax.get_legend_handles_labels()[0], boundary, *shades]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=7, frameon=False)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
