@@ -130,10 +130,19 @@ class NetworkDiagram:
             bxy[:, 0], bxy[:, 1], s=size / 7, marker="s", c="white", edgecolors="black", linewidths=0.6, zorder=3.5
         )
         self.unit_texts = [
-            ax.text(px, py, unit_label(net, l, u), ha="center", va="center", fontsize=fontsize,
-                    color="black", zorder=4, fontweight="bold")
+            ax.text(
+                px,
+                py,
+                unit_label(net, l, u),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="black",
+                zorder=4,
+                fontweight="bold",
+            )
             for (l, u), (px, py) in self.pos.items()
-        ]  # fmt: skip
+        ]
         self.fills = np.tile(to_rgba(NO_VALUE), (len(self.unit_keys), 1))
         self.label_colors = [BLACK] * len(self.unit_keys)
         self._background = None  # the static part of the picture, for png()

@@ -108,45 +108,63 @@ class Explorer:
         fig = Figure(figsize=size, dpi=dpi, layout="constrained")
         self.diagram = NetworkDiagram(self.net, fig.add_subplot(), limit=limit, fontsize=fs)
         css_w = round(size[0] * 96)
-        self.image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else f"{css_w}px",
-                                                           max_width="100%", height="auto", object_fit="contain"))
+        self.image = w.Image(
+            format="png",
+            layout=w.Layout(
+                width="100%" if lecture else f"{css_w}px", max_width="100%", height="auto", object_fit="contain"
+            ),
+        )
         side = (5.0, 4.6) if lecture else (3.6, 3.4)
         self.side_fig = Figure(figsize=side, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.side_fig)
         self._build_side_plots(fs)
-        self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else f"{round(side[0] * 96)}px",
-                                                                max_width="100%", height="auto"))
+        self.side_image = w.Image(
+            format="png",
+            layout=w.Layout(width="100%" if lecture else f"{round(side[0] * 96)}px", max_width="100%", height="auto"),
+        )
 
         # -- selectors --
         l0 = weight[0] if layer is None else layer
-        self.layer = w.Dropdown(options=[(f"W({l}), b({l})", l) for l in self.net.W], value=l0,
-                                layout=w.Layout(width="11em"))
+        self.layer = w.Dropdown(
+            options=[(f"W({l}), b({l})", l) for l in self.net.W], value=l0, layout=w.Layout(width="11em")
+        )
         self.study = w.Dropdown(
-            options=[(weight_text(self.net, l, i, j), (l, i, j)) for l in self.net.W
-                     for i, j in np.ndindex(self.net.W[l].shape)],
-            value=tuple(weight), layout=w.Layout(width="12em"),
-        )  # fmt: skip
-        self.color_by = w.ToggleButtons(options=[("activation", "activation"), ("δ", "delta")],
-                                        style={"button_width": "6.5em"})
-        self.delta_scale = w.ToggleButtons(options=[("per layer", "per-layer"), ("symlog", "symlog")],
-                                           style={"button_width": "6.5em"})
-        self.links_by = w.ToggleButtons(options=[("W", "weight"), ("∂J/∂W", "gradient")],
-                                        style={"button_width": "5em"})
-        self.mistake = w.Dropdown(options=[("correct backprop", "")] + [(m, m) for m in MISTAKES],
-                                  layout=w.Layout(width="16em"))
-        self.preset = w.Dropdown(options=[("choose a preset…", "")] + [(p, p) for p in PRESETS],
-                                 layout=w.Layout(width="16em"))
+            options=[
+                (weight_text(self.net, l, i, j), (l, i, j))
+                for l in self.net.W
+                for i, j in np.ndindex(self.net.W[l].shape)
+            ],
+            value=tuple(weight),
+            layout=w.Layout(width="12em"),
+        )
+        self.color_by = w.ToggleButtons(
+            options=[("activation", "activation"), ("δ", "delta")], style={"button_width": "6.5em"}
+        )
+        self.delta_scale = w.ToggleButtons(
+            options=[("per layer", "per-layer"), ("symlog", "symlog")], style={"button_width": "6.5em"}
+        )
+        self.links_by = w.ToggleButtons(options=[("W", "weight"), ("∂J/∂W", "gradient")], style={"button_width": "5em"})
+        self.mistake = w.Dropdown(
+            options=[("correct backprop", "")] + [(m, m) for m in MISTAKES], layout=w.Layout(width="16em")
+        )
+        self.preset = w.Dropdown(
+            options=[("choose a preset…", "")] + [(p, p) for p in PRESETS], layout=w.Layout(width="16em")
+        )
 
         # -- sliders --
         self.weight_sliders: dict[tuple[int, int, int], w.FloatSlider] = {}
         self.bias_sliders: dict[tuple[int, int], w.FloatSlider] = {}
-        self.weight_box = w.GridBox(layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(19em, 1fr))",
-                                                    width="100%"))
-        self.bias_box = w.GridBox(layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(19em, 1fr))",
-                                                  width="100%"))
+        self.weight_box = w.GridBox(
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(19em, 1fr))", width="100%")
+        )
+        self.bias_box = w.GridBox(
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(19em, 1fr))", width="100%")
+        )
         self.x_sliders = [self._slider(f"x<sub>{unit_label(self.net, 1, u)}</sub>", v) for u, v in enumerate(self.x)]
-        self.y_sliders = [self._slider(f"y<sub>{unit_label(self.net, self.net.n_l, u)}</sub>", v, 0.0, 1.0)
-                          for u, v in enumerate(self.y)]
+        self.y_sliders = [
+            self._slider(f"y<sub>{unit_label(self.net, self.net.n_l, u)}</sub>", v, 0.0, 1.0)
+            for u, v in enumerate(self.y)
+        ]
         for s in self.x_sliders + self.y_sliders:
             s.observe(self._on_data, names="value")
         self.lr = self._slider("learning rate η", lr, 0.05, 10.0, step=0.05)
@@ -156,8 +174,9 @@ class Explorer:
         self.step_button = w.Button(description="gradient step", tooltip="W ← W − η ∂J/∂W, b ← b − η ∂J/∂b, once")
         self.reset_button = w.Button(description="reset", tooltip="the starting weights, x and y; stops the player")
         self.random_button = w.Button(description="random weights", tooltip="fresh weights from N(0, 1/s_l)")
-        self.play = w.Play(value=0, min=0, max=500, interval=150, tooltip="train: one gradient step per tick",
-                           show_repeat=False)
+        self.play = w.Play(
+            value=0, min=0, max=500, interval=150, tooltip="train: one gradient step per tick", show_repeat=False
+        )
         self.play_label = w.HTML("<b>train</b> (one gradient step per tick)")
         self.step_counter = w.HTML(self._counter_html(), layout=w.Layout(min_width="7em"))
         self.moved = w.HTML()
@@ -166,8 +185,14 @@ class Explorer:
         self.forward_button = w.Button(description="Forward ▸", tooltip="one more layer of the forward pass")
         self.backward_button = w.Button(description="Backward ◂", tooltip="one more step of the backward pass")
         self.clear_button = w.Button(description="whole pass", tooltip="leave the step-through: show everything")
-        self.pass_play = w.Play(value=0, min=0, max=len(self.stages), interval=1200, show_repeat=False,
-                                tooltip="play the forward, then the backward pass, one step per tick")
+        self.pass_play = w.Play(
+            value=0,
+            min=0,
+            max=len(self.stages),
+            interval=1200,
+            show_repeat=False,
+            tooltip="play the forward, then the backward pass, one step per tick",
+        )
         self.pass_label = w.HTML("<b>step-through</b>")
         self.stage_counter = w.HTML(layout=w.Layout(min_width="7em"))
         self.stage_text = w.HTML(layout=w.Layout(min_height="7.5em"))
@@ -209,41 +234,78 @@ class Explorer:
             return w.HBox([w.HTML(f"<b>{text}</b>"), widget], layout=w.Layout(align_items="center"))
 
         row = {"align_items": "center", "flex_flow": "row wrap"}
-        header = w.HBox([labelled("study", self.study), labelled("colour units by", self.color_by),
-                         labelled("δ scale", self.delta_scale), labelled("links show", self.links_by)],
-                        layout=w.Layout(**row))  # fmt: skip
+        header = w.HBox(
+            [
+                labelled("study", self.study),
+                labelled("colour units by", self.color_by),
+                labelled("δ scale", self.delta_scale),
+                labelled("links show", self.links_by),
+            ],
+            layout=w.Layout(**row),
+        )
         header2 = w.HBox([labelled("backprop", self.mistake), labelled("preset", self.preset)], layout=w.Layout(**row))
-        stepper = w.HBox([self.forward_button, self.backward_button, self.clear_button, self.pass_label,
-                          self.pass_play, self.stage_counter], layout=w.Layout(**row))  # fmt: skip
-        trainer = w.HBox([self.step_button, self.reset_button, self.random_button, self.play_label, self.play,
-                          self.step_counter], layout=w.Layout(**row))  # fmt: skip
-        left = w.VBox([self.image, stepper, self.stage_text],
-                      layout=w.Layout(flex="0 1 62%" if lecture else "0 0 auto", align_items="stretch"))
-        right = w.VBox([self.panel, self.side_image, self.curve_note],
-                       layout=w.Layout(flex="1 1 36%" if lecture else "0 1 auto", min_width="18em"))
+        stepper = w.HBox(
+            [
+                self.forward_button,
+                self.backward_button,
+                self.clear_button,
+                self.pass_label,
+                self.pass_play,
+                self.stage_counter,
+            ],
+            layout=w.Layout(**row),
+        )
+        trainer = w.HBox(
+            [self.step_button, self.reset_button, self.random_button, self.play_label, self.play, self.step_counter],
+            layout=w.Layout(**row),
+        )
+        left = w.VBox(
+            [self.image, stepper, self.stage_text],
+            layout=w.Layout(flex="0 1 62%" if lecture else "0 0 auto", align_items="stretch"),
+        )
+        right = w.VBox(
+            [self.panel, self.side_image, self.curve_note],
+            layout=w.Layout(flex="1 1 36%" if lecture else "0 1 auto", min_width="18em"),
+        )
         top = w.HBox([left, right], layout=w.Layout(align_items="flex-start", width="100%"))
-        sliders = w.VBox([
-            labelled("sliders for", self.layer), self.weight_box, self.bias_box,
-            w.HBox([w.VBox(self.x_sliders), w.VBox(self.y_sliders), self.lr], layout=w.Layout(**row)),
-        ], layout=w.Layout(width="100%"))  # fmt: skip
-        paths = w.VBox([w.HBox([self.terms, self.all_paths], layout=w.Layout(**row)), self.path_select],
-                       layout=w.Layout(width="100%"))
-        box = w.VBox([w.HTML(CSS), header, header2, top, trainer, self.moved, sliders, paths],
-                     layout=w.Layout(width="100%"))
+        sliders = w.VBox(
+            [
+                labelled("sliders for", self.layer),
+                self.weight_box,
+                self.bias_box,
+                w.HBox([w.VBox(self.x_sliders), w.VBox(self.y_sliders), self.lr], layout=w.Layout(**row)),
+            ],
+            layout=w.Layout(width="100%"),
+        )
+        paths = w.VBox(
+            [w.HBox([self.terms, self.all_paths], layout=w.Layout(**row)), self.path_select],
+            layout=w.Layout(width="100%"),
+        )
+        box = w.VBox(
+            [w.HTML(CSS), header, header2, top, trainer, self.moved, sliders, paths], layout=w.Layout(width="100%")
+        )
         box.add_class("bpteach-root")
         if lecture:
             box.add_class("bpteach-lecture")
         return box
 
-    def _slider(self, description: str, value: float, lo: float | None = None, hi: float | None = None,
-                step: float = STEP) -> w.FloatSlider:  # fmt: skip
+    def _slider(
+        self, description: str, value: float, lo: float | None = None, hi: float | None = None, step: float = STEP
+    ) -> w.FloatSlider:
         lo = -self.limit if lo is None else lo
         hi = self.limit if hi is None else hi
         return w.FloatSlider(
-            value=self._shown(value, lo, hi), min=lo, max=hi, step=step, description=description,
-            description_allow_html=True, continuous_update=True, readout_format=".2f",
-            layout=w.Layout(width="19em"), style={"description_width": "7.5em"},
-        )  # fmt: skip
+            value=self._shown(value, lo, hi),
+            min=lo,
+            max=hi,
+            step=step,
+            description=description,
+            description_allow_html=True,
+            continuous_update=True,
+            readout_format=".2f",
+            layout=w.Layout(width="19em"),
+            style={"description_width": "7.5em"},
+        )
 
     @staticmethod
     def _shown(value: float, lo: float, hi: float) -> float:
@@ -489,8 +551,10 @@ class Explorer:
         stage = self.stage
         net, n_l = self.net, self.net.n_l
         if stage is None:
-            return ("<div class='bpteach-stage'>Press <b>Forward ▸</b> to run the forward pass one layer at a "
-                    "time, then <b>Backward ◂</b> for steps 1, 2 and 3.</div>")  # fmt: skip
+            return (
+                "<div class='bpteach-stage'>Press <b>Forward ▸</b> to run the forward pass one layer at a "
+                "time, then <b>Backward ◂</b> for steps 1, 2 and 3.</div>"
+            )
         tr, delta, g = s["trace"], s["delta"], s["gradients"]
         units = self._selected_units()
         kind, l = stage
