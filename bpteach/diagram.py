@@ -67,9 +67,7 @@ def label_color(fill) -> tuple[float, float, float]:
 
 
 def _cmap(name: str):
-    cmap = plt.get_cmap(name).copy()
-    cmap.set_bad(NO_VALUE)
-    return cmap
+    return plt.get_cmap(name).with_extremes(bad=NO_VALUE)
 
 
 class NetworkDiagram:
