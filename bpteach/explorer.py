@@ -168,7 +168,7 @@ class Explorer:
         for s in self.x_sliders + self.y_sliders:
             s.observe(self._on_data, names="value")
         self.lr = self._slider("learning rate η", lr, 0.05, 10.0, step=0.05)
-        self.lr.observe(lambda _: self.refresh(), names="value")
+        self.lr.observe(lambda change: self._echo(change, 0.05) or self.refresh(), names="value")
 
         # -- training --
         self.step_button = w.Button(description="gradient step", tooltip="W ← W − η ∂J/∂W, b ← b − η ∂J/∂b, once")
@@ -318,13 +318,13 @@ class Explorer:
             key = (l, i, j)
             if key not in self.weight_sliders:
                 s = self._slider(weight_html(self.net, l, i, j), self.net.W[l][i, j])
-                s.observe(lambda change, key=key: self._on_weight(key, change["new"]), names="value")
+                s.observe(lambda change, key=key: self._on_weight(key, change), names="value")
                 self.weight_sliders[key] = s
             ws.append(self.weight_sliders[key])
         for i in range(self.net.W[l].shape[0]):
             if (l, i) not in self.bias_sliders:
                 s = self._slider(sym("b", l, unit_label(self.net, l + 1, i)), self.net.b[l][i])
-                s.observe(lambda change, key=(l, i): self._on_bias(key, change["new"]), names="value")
+                s.observe(lambda change, key=(l, i): self._on_bias(key, change), names="value")
                 self.bias_sliders[l, i] = s
             bs.append(self.bias_sliders[l, i])
         return ws, bs
@@ -335,25 +335,32 @@ class Explorer:
 
     # -- events --------------------------------------------------------------------------
 
-    def _on_weight(self, key, value: float) -> None:
-        if self._quiet:
+    @staticmethod
+    def _echo(change, step: float = STEP) -> bool:
+        """True for a change that does not move the slider: a browser slider re-expresses the value
+        it was sent on its own grid (0.09 comes back as 0.08999999999999986). Such an echo must
+        not overwrite the true weight the slider shows rounded."""
+        return abs(change["new"] - change["old"]) < step / 2
+
+    def _on_weight(self, key, change) -> None:
+        if self._quiet or self._echo(change):
             return
         l, i, j = key
-        self.net.W[l][i, j] = value
+        self.net.W[l][i, j] = round(change["new"], 9)  # the slider's value, without the browser's float noise
         self.refresh()
 
-    def _on_bias(self, key, value: float) -> None:
-        if self._quiet:
+    def _on_bias(self, key, change) -> None:
+        if self._quiet or self._echo(change):
             return
         l, i = key
-        self.net.b[l][i] = value
+        self.net.b[l][i] = round(change["new"], 9)
         self.refresh()
 
-    def _on_data(self, _change) -> None:
-        if self._quiet:
+    def _on_data(self, change) -> None:
+        if self._quiet or self._echo(change):
             return
-        self.x[:] = [s.value for s in self.x_sliders]
-        self.y[:] = [s.value for s in self.y_sliders]
+        self.x[:] = [round(s.value, 9) for s in self.x_sliders]
+        self.y[:] = [round(s.value, 9) for s in self.y_sliders]
         self.refresh()
 
     def _on_style(self, _change) -> None:
@@ -392,7 +399,7 @@ class Explorer:
         """Move the weight W[l][i, j] as its slider would (the slider shows it rounded)."""
         self._sliders_for(l)
         s = self.weight_sliders[l, i, j]
-        if s.value == value:  # the slider already shows it: set the weight directly
+        if abs(s.value - value) < STEP / 2:  # the slider would not move: set the weight directly
             self.net.W[l][i, j] = value
             self.refresh()
         else:
@@ -400,7 +407,7 @@ class Explorer:
 
     def gradient_step(self) -> None:
         """W <- W - lr * dJ/dW and b <- b - lr * dJ/db, on the current example (bpteach.train.step)."""
-        J = train.step(self.net, self.x, self.y, self.lr.value)
+        J = train.step(self.net, self.x, self.y, round(self.lr.value, 9))
         if not self.history:
             self.history.append(J)
         self.steps += 1

@@ -352,3 +352,21 @@ def test_lecture_mode_builds_full_width():
     assert ex.image.layout.width == "100%" and "bpteach-lecture" in ex.widget._dom_classes
     w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
     assert w == round(11.0 * 96 * 2) and h == round(5.0 * 96 * 2)  # rendered for a pixel ratio of 2
+
+
+def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight():
+    ex = Explorer()
+    true = ex.net.W[1][2, 1]
+    s = ex.weight_sliders[1, 2, 1]
+    assert s.value == 0.26 and true != 0.26
+    s.value = 0.26000000000000023  # what a browser slider sends back for its own grid position
+    assert ex.net.W[1][2, 1] == true
+    s.value = 0.27000000000000024  # a real move of one step: the weight takes the slider's value
+    assert ex.net.W[1][2, 1] == 0.27
+    x = ex.x.copy()
+    ex.x_sliders[0].value = 0.5000000000000002
+    assert np.array_equal(ex.x, x)
+    ex.lr.value = 1.9999999999999998
+    w0, g = ex.net.W[1].copy(), ex.net.gradients(X, Y)
+    ex.gradient_step()
+    assert np.array_equal(ex.net.W[1], w0 - 2.0 * g.W[1])
