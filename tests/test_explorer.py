@@ -257,7 +257,9 @@ def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
         else:
             i, j = units[l + 1], units[l]
             assert f"{g.W[l][i, j]:+.6e}</b>" in ex.stage_text.value and ex.links_by.value == "gradient"
-    assert seen[4:] == [("delta", 5), ("delta", 4), ("delta", 3), ("delta", 2)] + [("gradient", l) for l in (4, 3, 2, 1)]
+    assert seen[4:] == [("delta", 5), ("delta", 4), ("delta", 3), ("delta", 2)] + [
+        ("gradient", l) for l in (4, 3, 2, 1)
+    ]
     assert "step 12 of 12" in ex.stage_counter.value
     ex.clear_steps()
     assert ex.stage is None and ex.pass_play.value == 0
