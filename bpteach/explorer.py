@@ -847,7 +847,7 @@ class Explorer:
             f"{name} = {num(self.net.W[l][i, j], '+.6f')} (its slider shows {shown_w:+.2f})\n"
             f"J = {num(s['J'], '.6f')}\n"
             f"dJ/d{name} by delta{' (' + self.mistake.value + ')' if self.mistake.value else ''}: {shown}\n"
-            f"  sum of the {n} path term{'s' if n != 1 else ''}: {num(s['grad_paths'], '+.5e')}\n"
+            f"  {f'sum of the {n} path terms' if n != 1 else 'its single path term'}: {num(s['grad_paths'], '+.5e')}\n"
             f"  finite differences agree with it within 1e-6 relative: {'yes' if agree else 'NO'}"
         )
 
