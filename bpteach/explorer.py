@@ -265,9 +265,10 @@ class Explorer:
         )
         right = w.VBox(
             [self.panel, self.side_image, self.curve_note],
-            layout=w.Layout(flex="1 1 36%" if lecture else "0 1 auto", min_width="18em"),
+            layout=w.Layout(flex="1 1 36%" if lecture else "1 0 24em", min_width="24em", max_width="40em"),
         )
-        top = w.HBox([left, right], layout=w.Layout(align_items="flex-start", width="100%"))
+        # wraps (the numbers go under the picture) rather than squeezing the numbers
+        top = w.HBox([left, right], layout=w.Layout(align_items="flex-start", width="100%", flex_flow="row wrap"))
         sliders = w.VBox(
             [
                 labelled("sliders for", self.layer),
@@ -380,7 +381,9 @@ class Explorer:
         self.refresh()
 
     def _on_play(self, change) -> None:
-        for _ in range(max(0, change["new"] - change["old"])):
+        # One step per tick, and only while playing: a tick that arrives after reset stopped the
+        # player (the browser's timer is not the kernel's) must not train on.
+        if self.play.playing and change["new"] > change["old"]:
             self.gradient_step()
 
     def _on_pass(self, change) -> None:

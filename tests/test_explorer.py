@@ -305,7 +305,11 @@ def test_reset_stops_the_player_and_restores_everything():
     ex.play.playing = True
     ex.play.value = 1
     ex.play.value = 3
-    assert ex.steps == 3 and ex.state()["J"] < J0
+    assert ex.steps == 2 and ex.state()["J"] < J0  # one step per tick
+    ex.reset()
+    ex.play.value = 4  # a late tick from the browser, after reset stopped the player
+    assert ex.steps == 0
+    ex.play.playing = True
     ex.reset()
     assert ex.play.playing is False and ex.play.value == 0 and ex.steps == 0 and ex.history == []
     assert ex.state()["J"] == J0 and np.array_equal(ex.net.W[2], W0)
