@@ -73,7 +73,8 @@ def settle(page, selector: str = ".bpteach-panel", quiet: float = 0.6, timeout: 
     """Wait until an element has stopped changing (the kernel has caught up)."""
     last, since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        now = page.locator(selector).first.inner_text() + str(page.locator(".bpteach-root img").first.get_attribute("src"))
+        src = page.locator(".bpteach-root img").first.get_attribute("src")
+        now = page.locator(selector).first.inner_text() + str(src)
         if now != last:
             last, since = now, time.monotonic()
         elif time.monotonic() - since > quiet:
@@ -150,10 +151,9 @@ def click_button(page, name: str) -> None:
 def advance(page, button: str, k: int) -> None:
     """Click a step-through button and wait until the page says it has done step k."""
     click_button(page, button)
-    page.wait_for_function(
-        "k => [...document.querySelectorAll('.bpteach-root .widget-html')].some(e => e.textContent.trim() === `step ${k} of 12`)",
-        arg=k, polling=100, timeout=30_000,
-    )  # fmt: skip
+    js = "k => [...document.querySelectorAll('.bpteach-root .widget-html')]"
+    js += ".some(e => e.textContent.trim() === `step ${k} of 12`)"
+    page.wait_for_function(js, arg=k, polling=100, timeout=30_000)
     settle(page, ".bpteach-stage")
 
 
@@ -208,7 +208,7 @@ def run_checks(page, name: str, lecture: bool) -> dict:
     ex.color_by.value, ex.links_by.value = "delta", "gradient"  # the same layout as the page's picture
     pix = diagram_pixels(page)
     contrasts = []
-    for (l, unit), (px, py) in ex.diagram.pos.items():
+    for px, py in ex.diagram.pos.values():
         cx, cy = to_css(page, ex, (px, py))
         r = int(0.012 * pix.shape[1])
         fill = pix[int(cy), int(cx - 1.6 * r)]  # inside the circle, left of the label
