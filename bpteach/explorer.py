@@ -107,20 +107,20 @@ class Explorer:
         dpi = 96 * pixel_ratio
         fig = Figure(figsize=size, dpi=dpi, layout="constrained")
         self.diagram = NetworkDiagram(self.net, fig.add_subplot(), limit=limit, fontsize=fs)
-        css_w = round(size[0] * 96)
+        css_w = 640  # CSS px; the bitmap has pixel_ratio times as many
         self.image = w.Image(
             format="png",
             layout=w.Layout(
                 width="100%" if lecture else f"{css_w}px", max_width="100%", height="auto", object_fit="contain"
             ),
         )
-        side = (5.0, 4.6) if lecture else (3.6, 3.4)
+        side = (5.0, 3.9) if lecture else (3.6, 3.3)
         self.side_fig = Figure(figsize=side, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.side_fig)
         self._build_side_plots(fs)
         self.side_image = w.Image(
             format="png",
-            layout=w.Layout(width="100%" if lecture else f"{round(side[0] * 96)}px", max_width="100%", height="auto"),
+            layout=w.Layout(width="100%" if lecture else "300px", max_width="100%", height="auto"),
         )
 
         # -- selectors --
@@ -205,6 +205,9 @@ class Explorer:
         self.curve_note = w.HTML()
 
         # -- events --
+        buttons = (self.step_button, self.reset_button, self.random_button, self.forward_button, self.backward_button)
+        for button in (*buttons, self.clear_button, self.all_paths):
+            button.layout.width = "auto"  # never cut a label short, at any font size
         self.step_button.on_click(lambda _: self.gradient_step())
         self.reset_button.on_click(lambda _: self.reset())
         self.random_button.on_click(lambda _: self.randomize())
@@ -265,7 +268,7 @@ class Explorer:
         )
         right = w.VBox(
             [self.panel, self.side_image, self.curve_note],
-            layout=w.Layout(flex="1 1 36%" if lecture else "1 0 24em", min_width="24em", max_width="40em"),
+            layout=w.Layout(flex="1 1 36%" if lecture else "1 0 19em", min_width="14em" if lecture else "19em"),
         )
         # wraps (the numbers go under the picture) rather than squeezing the numbers
         top = w.HBox([left, right], layout=w.Layout(align_items="flex-start", width="100%", flex_flow="row wrap"))

@@ -144,6 +144,10 @@ def to_css(page, ex: Explorer, point) -> tuple[float, float]:
     return fx * scale, (H - fy) * scale
 
 
+def top_of_explorer(page) -> None:
+    page.evaluate("document.querySelector('.bpteach-root').scrollIntoView()")
+
+
 def click_button(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).first.click()
 
@@ -187,12 +191,14 @@ def run_checks(page, name: str, lecture: bool) -> dict:
     # step-through: forward done, then the backward pass half-way, then to the end
     for k in range(1, 5):
         advance(page, "Forward ▸", k)
+    top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}-forward-done.png"))
     u = ex._selected_units()
     t = net.forward(X)
     assert stage_value(page) == pytest.approx(t.z[5][u[5]], abs=5e-5)
     for k in range(5, 9):
         advance(page, "Backward ◂", k)
+    top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}-backward-half-way.png"))
     assert stage_value(page) == pytest.approx(delta[2][u[2]], rel=1e-5)  # the displayed δ is bpteach's
     for k in range(9, 13):
@@ -302,6 +308,7 @@ def test_lecture_page_in_voila(browser, voila):
     page.on("console", lambda m: warnings.append(m.text) if "Unsatisfied version" in m.text else None)
     page.goto(url)
     result = drive_slider(page, "voila")
+    assert page.title() == "Back-propagation, live · bpteach"  # not "lecture"
     record(result)
     assert statistics.median(result["key_latency_s"]) < LATENCY_BOUND_S
 
@@ -309,9 +316,11 @@ def test_lecture_page_in_voila(browser, voila):
     click_button(page, "reset")
     settle(page)
     width = page.locator(".bpteach-root").first.bounding_box()["width"]
+    top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / "lecture-1920x1080.png"))
     page.set_viewport_size({"width": 1280, "height": 720})
     settle(page)
+    top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / "lecture-1280x720.png"))
     width_720 = page.locator(".bpteach-root").first.bounding_box()["width"]
     page.set_viewport_size({"width": 1920, "height": 1080})
