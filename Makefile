@@ -30,9 +30,11 @@ test: lint
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider --ignore=notebooks/exercises --ignore=tests/grading/fixtures tests notebooks
 
-# Lecture mode: the explorer alone, full page, on this machine only.
+# Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
+# (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks
+# the template in notebooks/demo/share, which loads nothing from a CDN.
 demo: $(STAMP)
-	$(VENV)/bin/voila notebooks/demo/lecture.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+	cd notebooks/demo && JUPYTER_PATH=$(CURDIR)/notebooks/demo/share $(CURDIR)/$(VENV)/bin/voila lecture.ipynb --port=8866
 
 # Every performance figure, side by side in one process (PyTorch from the `bench` extra).
 bench: $(STAMP)

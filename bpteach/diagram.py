@@ -3,6 +3,15 @@
 Every weight is one segment of a single LineCollection and every unit one point of
 a single scatter, so `update()` only changes colours and widths of artists that
 already exist: a slider never pays for rebuilding the figure.
+
+Scales are fixed, so that a picture changes only where the network does:
+- a link's colour and width show W^{(l)}_{i<-j} on the range -limit..limit (red +, blue -),
+  or dJ/dW^{(l)}_{i<-j} with each layer scaled to its own largest |dJ/dW|;
+- a unit's fill shows a^{(l)} on a fixed range, or delta^{(l)} on diverging colours (orange +,
+  purple -), either scaled per layer (delta / max_l |delta^{(l)}|) or on a symmetric log
+  scale; the colour bar says which. Layer 1 has no delta and is drawn grey with "no δ";
+- a small square at each unit's upper right shows its bias b^{(l-1)} on the links' scale.
+Unit labels are black or white, whichever contrasts more with the fill (WCAG ratio >= 4.5).
 """
 
 from __future__ import annotations
@@ -14,10 +23,18 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import Normalize, SymLogNorm, to_rgba
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 LAYER_NAMES_5 = ("n_l-4", "n_l-3", "n_l-2", "n_l-1", "n_l")
+COLOR_BY = ("activation", "delta", "none")
+DELTA_SCALES = ("per-layer", "symlog")
+LINKS_BY = ("weight", "gradient")
+NO_VALUE = "#c8c8c8"  # a unit with nothing to show: layer 1 under "delta", or not computed yet
+BLACK, WHITE = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+SYMLOG_LINTHRESH = 1e-5
 
 
 def unit_label(net, l: int, u: int) -> str:
@@ -31,9 +48,32 @@ def weight_label(net, l: int, i: int, j: int) -> str:
     return rf"$W^{{({l})}}_{{{dst}\leftarrow {src}}}$"
 
 
+def relative_luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an sRGB colour with channels in 0..1."""
+    c = np.asarray(rgb, dtype=float)[:3]
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(rgb1, rgb2) -> float:
+    """WCAG 2 contrast ratio (1..21) of two sRGB colours; AA asks >= 4.5 for text."""
+    hi, lo = sorted((relative_luminance(rgb1), relative_luminance(rgb2)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def label_color(fill) -> tuple[float, float, float]:
+    """Black or white, whichever contrasts more with `fill` (always >= 4.58 : 1)."""
+    return BLACK if contrast_ratio(fill, BLACK) >= contrast_ratio(fill, WHITE) else WHITE
+
+
+def _cmap(name: str):
+    return plt.get_cmap(name).with_extremes(bad=NO_VALUE)
+
+
 class NetworkDiagram:
-    """The network as units and links: link width and colour show each weight,
-    unit colour shows a^{(l)} or delta^{(l)} (`color_by`), and one path can be highlighted."""
+    """The network as units and links: link width and colour show each weight (or its
+    gradient), unit colour shows a^{(l)} or delta^{(l)} (`color_by`), each bias is a small
+    square beside its unit, one path can be highlighted and all paths of a weight drawn."""
 
     def __init__(
         self,
@@ -41,15 +81,28 @@ class NetworkDiagram:
         ax=None,
         *,
         color_by: str = "activation",
+        delta_scale: str = "per-layer",
+        links_by: str = "weight",
+        limit: float = 3.0,
         title: str | None = None,
         figsize: tuple[float, float] = (7.0, 3.6),
+        fontsize: float = 9,
+        colorbars: bool = True,
     ) -> None:
-        if color_by not in ("activation", "delta", "none"):
-            raise ValueError(f"color_by: expected 'activation', 'delta' or 'none', got {color_by!r}")
-        self.net, self.color_by = net, color_by
+        for name, value, allowed in (
+            ("color_by", color_by, COLOR_BY),
+            ("delta_scale", delta_scale, DELTA_SCALES),
+            ("links_by", links_by, LINKS_BY),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        self.net, self.limit, self.fontsize = net, float(limit), fontsize
+        self._color_by, self._delta_scale, self._links_by = color_by, delta_scale, links_by
         if ax is None:
             fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         self.ax, self.fig = ax, ax.figure
+        self._own_layout = isinstance(self.fig.get_layout_engine(), ConstrainedLayoutEngine)
+        top = max(net.sizes) / 2
         self.pos = {(l, u): (l, (s - 1) / 2 - u) for l, s in enumerate(net.sizes, start=1) for u in range(s)}
         self.link_index = {}  # (l, i, j) -> position in the LineCollection
         segs = []
@@ -57,71 +110,185 @@ class NetworkDiagram:
             for i, j in np.ndindex(net.W[l].shape):
                 self.link_index[l, i, j] = len(segs)
                 segs.append([self.pos[l, j], self.pos[l + 1, i]])
-        self.w_norm = TwoSlopeNorm(0.0, -1.0, 1.0)
-        self.links = LineCollection(segs, cmap="coolwarm", norm=self.w_norm, zorder=1)
+        self.link_cmap = _cmap("coolwarm")
+        self.w_norm = Normalize(-self.limit, self.limit, clip=True)
+        self.links = LineCollection(segs, zorder=1)
         ax.add_collection(self.links)
-        self.path = LineCollection([], colors="#f5a300", linewidths=5, alpha=0.85, zorder=2)
+        self.bundle = LineCollection([], zorder=2, capstyle="round")  # every path of one weight
+        ax.add_collection(self.bundle)
+        self.path = LineCollection([], colors="#f5a300", linewidths=5, alpha=0.85, zorder=2.5)
         ax.add_collection(self.path)
         self.unit_keys = list(self.pos)
         xy = np.array([self.pos[k] for k in self.unit_keys])
-        self.units = ax.scatter(
-            xy[:, 0], xy[:, 1], s=620, c=np.zeros(len(xy)), cmap="viridis",
-            edgecolors="black", linewidths=1.2, zorder=3,
-        )  # fmt: skip
+        size = 620 * (fontsize / 9) ** 2
+        self.units = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=NO_VALUE, edgecolors="black", linewidths=1.2, zorder=3)
+        self.bias_keys = [(l, u) for (l, u) in self.unit_keys if l >= 2]  # b^{(l-1)}_u sits on unit u of layer l
+        bxy = np.array([(self.pos[k][0] + 0.16, self.pos[k][1] + 0.26) for k in self.bias_keys])
+        self.biases = ax.scatter(
+            bxy[:, 0], bxy[:, 1], s=size / 7, marker="s", c="white", edgecolors="black", linewidths=0.6, zorder=3.5
+        )
         self.unit_texts = [
-            ax.text(px, py, unit_label(net, l, u), ha="center", va="center", fontsize=9,
-                    color="white", zorder=4, fontweight="bold")
+            ax.text(
+                px,
+                py,
+                unit_label(net, l, u),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="black",
+                zorder=4,
+                fontweight="bold",
+            )
             for (l, u), (px, py) in self.pos.items()
-        ]  # fmt: skip
+        ]
+        self.fills = np.tile(to_rgba(NO_VALUE), (len(self.unit_keys), 1))
+        self.label_colors = [BLACK] * len(self.unit_keys)
         self._background = None  # the static part of the picture, for png()
         names = LAYER_NAMES_5 if net.letters and net.n_l == 5 else None
-        bottom = -max(net.sizes) / 2 - 0.15
+        bottom = -top - 0.15
         for l in range(1, net.n_l + 1):
             name = f"layer ${names[l - 1]}$ ({l})" if names else f"layer {l}"
-            ax.text(l, bottom, name, ha="center", va="top", fontsize=9)
+            ax.text(l, bottom, name, ha="center", va="top", fontsize=fontsize)
+        self.no_delta = ax.text(1, top + 0.05, "no δ", ha="center", fontsize=fontsize, style="italic")
         for l in range(1, net.n_l):
-            ax.text(l + 0.5, max(net.sizes) / 2 + 0.05, f"$W^{{({l})}}$", ha="center", fontsize=10)
+            ax.text(l + 0.5, top + 0.05, f"$W^{{({l})}}$", ha="center", fontsize=fontsize + 1)
         ax.set_xlim(0.6, net.n_l + 0.4)
-        ax.set_ylim(bottom - 0.45, max(net.sizes) / 2 + 0.35)
+        ax.set_ylim(bottom - 0.45, top + 0.35)
         ax.set_axis_off()
         if title:
-            ax.set_title(title, fontsize=11)
+            ax.set_title(title, fontsize=fontsize + 2)
+        self.unit_bar = self.link_bar = None
+        if colorbars:
+            kw = {"ax": ax, "fraction": 0.035, "pad": 0.02, "aspect": 25}
+            self.unit_bar = self.fig.colorbar(ScalarMappable(Normalize(0, 1), _cmap("viridis")), **kw)
+            self.link_bar = self.fig.colorbar(ScalarMappable(self.w_norm, self.link_cmap), **kw)
+            for bar in (self.unit_bar, self.link_bar):
+                bar.ax.tick_params(labelsize=fontsize - 1)
+        self._restyle_scales()
+        self._trace = self._delta = self._grads = None
+        self._layers = None
         self.update()
 
-    def update(self, trace=None, delta=None) -> None:
-        """Restyle links from net.W and units from trace.a or delta (first column of a batch)."""
-        w = np.concatenate([self.net.W[l].ravel() for l in range(1, self.net.n_l)])
-        wmax = max(float(np.abs(w).max()), 1e-12)
-        self.w_norm.vmin, self.w_norm.vmax = -wmax, wmax
-        self.links.set_array(w)
-        self.links.set_linewidths(0.4 + 3.6 * np.abs(w) / wmax)
-        values = self._unit_values(trace, delta)
-        if values is not None:
-            self.units.set_array(values)
-            finite = values[np.isfinite(values)]
-            if self.color_by == "delta":
-                vmax = max(float(np.abs(finite).max()) if finite.size else 0.0, 1e-12)
-                self.units.set_norm(TwoSlopeNorm(0.0, -vmax, vmax))
-                self.units.set_cmap("PuOr_r")
-            else:
-                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-                self.units.set_norm(Normalize(min(lo, 0.0), max(hi, 1.0)))
-                self.units.set_cmap("viridis")
+    # -- the scales --------------------------------------------------------------------
 
-    def _unit_values(self, trace, delta) -> np.ndarray | None:
-        if self.color_by == "none":
+    @property
+    def color_by(self) -> str:
+        return self._color_by
+
+    @color_by.setter
+    def color_by(self, value: str) -> None:
+        self._set("color_by", value, COLOR_BY)
+
+    @property
+    def delta_scale(self) -> str:
+        return self._delta_scale
+
+    @delta_scale.setter
+    def delta_scale(self, value: str) -> None:
+        self._set("delta_scale", value, DELTA_SCALES)
+
+    @property
+    def links_by(self) -> str:
+        return self._links_by
+
+    @links_by.setter
+    def links_by(self, value: str) -> None:
+        self._set("links_by", value, LINKS_BY)
+
+    def _set(self, name: str, value: str, allowed) -> None:
+        if value not in allowed:
+            raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        setattr(self, "_" + name, value)
+        self._restyle_scales()
+        self.update(self._trace, self._delta, self._grads, layers=self._layers)
+
+    def unit_norm_and_cmap(self):
+        """The fixed norm and colour map of the unit fills, and the colour bar's label."""
+        if self._color_by == "delta":
+            cmap = _cmap("PuOr_r")
+            if self._delta_scale == "symlog":
+                norm = SymLogNorm(SYMLOG_LINTHRESH, vmin=-1.0, vmax=1.0, base=10, clip=True)
+                return norm, cmap, "δ\nsymlog"
+            return Normalize(-1.0, 1.0, clip=True), cmap, "δ\nper layer"
+        lo = 0.0 if all(a.name in ("sigmoid", "relu") for a in self.net.activations.values()) else -1.0
+        return Normalize(lo, 1.0, clip=True), _cmap("viridis"), "a"
+
+    def _restyle_scales(self) -> None:
+        self.unit_norm, self.unit_cmap, unit_title = self.unit_norm_and_cmap()
+        if self._links_by == "gradient":
+            link_title = "∂J/∂W\nper layer"
+            self.link_norm = Normalize(-1.0, 1.0, clip=True)
+        else:
+            link_title = f"W\n(±{self.limit:g})"
+            self.link_norm = self.w_norm
+        self.no_delta.set_visible(self._color_by == "delta")
+        if self.unit_bar is not None:
+            self.unit_bar.update_normal(ScalarMappable(self.unit_norm, self.unit_cmap))
+            self.unit_bar.ax.set_title(unit_title, fontsize=self.fontsize - 1)
+            self.unit_bar.ax.set_visible(self._color_by != "none")
+            self.link_bar.update_normal(ScalarMappable(self.link_norm, self.link_cmap))
+            self.link_bar.ax.set_title(link_title, fontsize=self.fontsize - 1)
+        self._background = None  # the colour bars are part of the static picture
+
+    # -- restyling -----------------------------------------------------------------
+
+    def update(self, trace=None, delta=None, grads=None, *, layers=None) -> None:
+        """Restyle links from net.W (or `grads`, a mapping l -> dJ/dW^{(l)}) and units from
+        trace.a or delta (first column of a batch). `layers`: the layers whose unit values
+        are known (the step-through), all when None; the others are drawn grey."""
+        self._trace, self._delta, self._grads, self._layers = trace, delta, grads, layers
+        net = self.net
+        if self._links_by == "gradient" and grads is not None:
+            values = []
+            for l in range(1, net.n_l):
+                if l in grads:
+                    g = np.asarray(grads[l], dtype=float).ravel()
+                    values.append(g / max(float(np.abs(g).max()), 1e-300))
+                else:
+                    values.append(np.full(net.W[l].size, np.nan))
+            v = np.concatenate(values)
+            colors = self.link_cmap(self.link_norm(v))
+            colors[np.isnan(v)] = to_rgba(NO_VALUE)
+            self.links.set_color(colors)
+            self.links.set_linewidths(np.where(np.isnan(v), 0.6, 0.4 + 3.6 * np.nan_to_num(np.abs(v))))
+        else:
+            w = np.concatenate([np.asarray(net.W[l], dtype=float).ravel() for l in range(1, net.n_l)])
+            self.links.set_color(self.link_cmap(self.w_norm(w)))
+            self.links.set_linewidths(0.4 + 3.6 * np.minimum(np.abs(w) / self.limit, 1.0))
+        b = np.array([net.b[l - 1][u] for (l, u) in self.bias_keys], dtype=float)
+        self.biases.set_facecolor(self.link_cmap(self.w_norm(b)))
+        values = self.unit_values(trace, delta, layers)
+        if values is None:
+            self.fills = np.tile(to_rgba("white"), (len(self.unit_keys), 1))
+        else:
+            self.fills = self.unit_cmap(self.unit_norm(values))
+            self.fills[np.isnan(values)] = to_rgba(NO_VALUE)
+        self.units.set_facecolor(self.fills)
+        self.label_colors = [label_color(f) for f in self.fills]
+        for t, c in zip(self.unit_texts, self.label_colors, strict=True):
+            t.set_color(c)
+
+    def unit_values(self, trace=None, delta=None, layers=None) -> np.ndarray | None:
+        """What the fills show, before the colour map (NaN: nothing to show on that unit)."""
+        if self._color_by == "none":
             return None
-        source = trace.a if self.color_by == "activation" and trace is not None else None
-        if self.color_by == "delta":
-            source = delta
+        source = delta if self._color_by == "delta" else (trace.a if trace is not None else None)
         if source is None:
             return None
-        out = np.full(len(self.unit_keys), np.nan)  # NaN: no value (e.g. no delta on layer 1)
+        out = np.full(len(self.unit_keys), np.nan)
         for n, (l, u) in enumerate(self.unit_keys):
-            if l in source:
-                v = source[l]
-                out[n] = v[u] if v.ndim == 1 else v[u, 0]
+            if l in source and (layers is None or l in layers):
+                v = np.asarray(source[l], dtype=float)
+                v = v if v.ndim == 1 else v[:, 0]
+                if self._color_by == "delta" and self._delta_scale == "per-layer":
+                    out[n] = v[u] / max(float(np.abs(v).max()), 1e-300)
+                else:
+                    out[n] = v[u]
         return out
+
+    def label_contrasts(self) -> list[float]:
+        """The WCAG contrast ratio of each unit label against its fill, from the colours chosen."""
+        return [contrast_ratio(f, c) for f, c in zip(self.fills, self.label_colors, strict=True)]
 
     def highlight(self, path: Sequence[int] | None = None, l: int = 1) -> None:
         """Colour one path (Figure 2): `path` lists the 0-based unit on layers l, l+1, ..., n_l."""
@@ -143,36 +310,73 @@ class NetworkDiagram:
     def highlight_segments(self, segments) -> None:
         self.path.set_segments([list(s) for s in segments])
 
+    def show_paths(self, terms=None, l: int = 1, max_width: float = 7.0) -> None:
+        """Draw every path term of one weight (Figure 2, complete): `terms` are PathTerm-like
+        objects with `.path` (0-based units on layers l..n_l) and `.value`. Each path is one
+        polyline, width proportional to |term|, red for a positive term and blue for a negative
+        one; the paths through a unit fan out slightly so that each stays visible.
+        None clears them."""
+        if not terms:
+            self.bundle.set_segments([])
+            return
+        biggest = max(abs(t.value) for t in terms) or 1.0
+        n = len(terms)
+        spread = min(0.3, 0.015 * n)
+        segs, widths, colors = [], [], []
+        for rank, t in enumerate(sorted(terms, key=lambda t: t.path)):
+            dy = (rank - (n - 1) / 2) * (spread / max(n - 1, 1))
+            pts = [self.pos[l + m, u] for m, u in enumerate(t.path)]
+            pts = [(px, py + (dy if 0 < m < len(pts) - 1 else 0.0)) for m, (px, py) in enumerate(pts)]
+            segs.append((abs(t.value), pts, t.value))
+        segs.sort(key=lambda s: s[0])  # the largest drawn last, on top
+        for mag, _, value in segs:
+            widths.append(0.3 + max_width * mag / biggest)
+            colors.append("#c0392b" if value > 0 else "#2166ac" if value < 0 else "#777777")
+        self.bundle.set_segments([pts for _, pts, _ in segs])
+        self.bundle.set_linewidths(widths)
+        self.bundle.set_color(colors)
+        self.bundle.set_alpha(0.75)
+
+    # -- fast PNG --------------------------------------------------------------------
+
     def png(self) -> bytes:
         """The current picture as PNG bytes, redrawing only what update() can change.
 
-        The first call renders the static parts once (titles, layer names) and, on a
-        transparent layer, the unit labels. Later calls paste the static background,
-        draw the links, the path and the units over it (blitting), and paste the
-        labels back on top. Drawing text is the slow part of matplotlib, so it is
-        never redrawn: that keeps a slider event within milliseconds.
+        The first call renders the static parts once (titles, layer names, colour bars)
+        and, on a transparent layer, the unit labels. Later calls paste the static
+        background, draw the links, the paths and the units over it (blitting), and paste
+        each label back on top in its chosen colour. Drawing text is the slow part of
+        matplotlib, so it is never redrawn: that keeps a slider event within milliseconds.
         """
         canvas = self.fig.canvas
         if not isinstance(canvas, FigureCanvasAgg):
             canvas = FigureCanvasAgg(self.fig)
-        dynamic = [self.links, self.path, self.units]
+        dynamic = [self.links, self.bundle, self.path, self.units, self.biases]
         if self._background is None:
             self._prepare_layers(canvas, dynamic)
         canvas.restore_region(self._background)
         for artist in dynamic:
             self.ax.draw_artist(artist)
         rgba = np.asarray(canvas.buffer_rgba())
-        for (r0, r1, c0, c1), src, alpha in self._labels:
+        for ((r0, r1, c0, c1), alpha), color in zip(self._labels, self.label_colors, strict=True):
             dst = rgba[r0:r1, c0:c1, :3]
-            dst[...] = (src * alpha + dst * (1.0 - alpha)).astype(np.uint8)
+            ink = np.asarray(color) * 255.0
+            dst[...] = (ink * alpha + dst * (1.0 - alpha)).astype(np.uint8)
         return encode_png(rgba)
 
     def _prepare_layers(self, canvas, dynamic) -> None:
-        everything = [self.fig.patch, self.ax.patch, *self.ax.get_children()]
+        if self._own_layout:
+            self.fig.set_layout_engine("constrained")
+        canvas.draw()  # let the layout settle with everything shown, then freeze it:
+        self.fig.set_layout_engine("none")  # hiding artists below must not move the others
+        everything = [self.fig.patch, *self.fig.axes, self.ax.patch, *self.ax.get_children()]
         shown = {a: a.get_visible() for a in everything}
+        colors = [t.get_color() for t in self.unit_texts]
         for a in everything:
-            a.set_visible(a in self.unit_texts)
-        canvas.draw()  # the labels alone, on a transparent figure
+            a.set_visible(a in self.unit_texts or a is self.ax)
+        for t in self.unit_texts:
+            t.set_color("black")
+        canvas.draw()  # the labels alone, in black, on a transparent figure: their alpha masks
         layer = np.array(canvas.buffer_rgba(), dtype=float)
         height = layer.shape[0]
         self._labels = []
@@ -180,14 +384,15 @@ class NetworkDiagram:
         for t in self.unit_texts:
             x0, y0, x1, y1 = np.round(t.get_window_extent(renderer).extents).astype(int)
             r0, r1, c0, c1 = height - y1 - 1, height - y0 + 1, x0 - 1, x1 + 1
-            patch = layer[r0:r1, c0:c1]
-            self._labels.append(((r0, r1, c0, c1), patch[..., :3], patch[..., 3:] / 255.0))
+            self._labels.append(((r0, r1, c0, c1), layer[r0:r1, c0:c1, 3:] / 255.0))
         for a in everything:
             a.set_visible(shown[a] and a not in dynamic and a not in self.unit_texts)
         canvas.draw()  # the static background
         self._background = canvas.copy_from_bbox(self.fig.bbox)
         for a in everything:
             a.set_visible(shown[a])
+        for t, c in zip(self.unit_texts, colors, strict=True):
+            t.set_color(c)
 
 
 def encode_png(rgba: np.ndarray) -> bytes:
@@ -219,4 +424,34 @@ def draw_network(net, trace=None, delta=None, *, path=None, path_layer: int = 1,
     d.update(trace, delta)
     if path is not None:
         d.highlight(path, path_layer)
+    return d
+
+
+def draw_paths(net, x, y, l: int, i: int, j: int, ax=None, **kwargs) -> NetworkDiagram:
+    """Figure 2, complete: every path from W^{(l)}_{i<-j} to the output units (notebook 04).
+
+    One polyline per term of the unrolled dJ/dW^{(l)}_{i<-j} (bpteach.path_terms), width
+    proportional to |term|, red for a positive term and blue for a negative one, over the
+    network with its links faded and its units coloured by activation. The weight itself
+    is outlined in orange. Returns the diagram; its `terms` attribute holds the terms drawn.
+    """
+    from .paths import path_terms
+
+    terms = list(path_terms(net, x, y, l, i, j))
+    kwargs.setdefault("color_by", "activation")
+    d = NetworkDiagram(net, ax, **kwargs)
+    d.update(net.forward(x))
+    d.links.set_alpha(0.25)
+    d.highlight_weight(l, i, j)
+    d.path.set_linewidth(9)
+    d.path.set_alpha(0.5)
+    d.show_paths(terms, l)
+    total = sum(t.value for t in terms)
+    if kwargs.get("title") is None:
+        d.ax.set_title(
+            f"the {len(terms)} paths from {weight_label(net, l, i, j)} to the outputs, one per term\n"
+            f"width ∝ |term|, red: term > 0, blue: term < 0; sum of the terms {total:+.3e}",
+            fontsize=d.fontsize + 1,
+        )
+    d.terms = terms
     return d

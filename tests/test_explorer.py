@@ -5,26 +5,37 @@ import io
 import matplotlib
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 from PIL import Image
 
 import bpteach as bp
-from bpteach.diagram import NetworkDiagram, draw_network, encode_png
-from bpteach.explorer import Explorer
+import bpteach.train
+from bpteach.diagram import NO_VALUE, NetworkDiagram, contrast_ratio, draw_network, draw_paths, encode_png
+from bpteach.explorer import PRESETS, Explorer
+from bpteach.mistakes import MISTAKES
 
 matplotlib.use("Agg")
+X, Y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
 
 
 def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
 
 
+def _fill(d: NetworkDiagram, l: int, u: int) -> np.ndarray:
+    return d.fills[d.unit_keys.index((l, u))]
+
+
+# -- the diagram ---------------------------------------------------------------------------
+
+
 def test_blitted_png_matches_a_full_redraw():
     net = bp.Network.five_layer(seed=0)
-    d = NetworkDiagram(net)
-    d.update(net.forward(np.array([0.5, -0.3])))
+    d = NetworkDiagram(net, color_by="delta")
+    d.update(net.forward(X), net.deltas(X, Y))
     d.png()  # builds the cached layers
     net.W[2][1, 1] = 2.5  # change something the cache must not hide
-    d.update(net.forward(np.array([0.9, 0.1])))
+    d.update(net.forward(np.array([0.9, 0.1])), net.deltas(np.array([0.9, 0.1]), Y))
     d.highlight((1, 2, 0, 1, 1))
     fast = _pixels(d.png())
     d.fig.canvas.draw()
@@ -38,103 +49,330 @@ def test_encode_png_roundtrips():
     assert np.array_equal(_pixels(encode_png(rgba)), rgba[:, :, :3])
 
 
-def test_diagram_updates_in_place():
+def test_diagram_updates_in_place_on_a_fixed_link_scale():
     net = bp.Network.five_layer(seed=0)
-    d = draw_network(net, net.forward(np.zeros(2)))
+    d = draw_network(net, net.forward(np.zeros(2)), limit=3.0)
     links, units, n_children = d.links, d.units, len(d.ax.get_children())
-    net.W[1][0, 0] = -2.0
+    widths0 = np.array(d.links.get_linewidths())
+    net.W[1][0, 0] = -3.0
     d.update(net.forward(np.ones(2)))
     assert d.links is links and d.units is units and len(d.ax.get_children()) == n_children
-    widths = d.links.get_linewidths()
-    assert widths[d.link_index[1, 0, 0]] == pytest.approx(max(widths))  # the largest weight is the widest
-    assert d.links.get_array()[d.link_index[1, 0, 0]] == -2.0
+    widths = np.array(d.links.get_linewidths())
+    k = d.link_index[1, 0, 0]
+    assert widths[k] == pytest.approx(4.0)  # |W| = limit: the widest a link gets
+    others = np.arange(len(widths)) != k
+    assert np.array_equal(widths[others], widths0[others])  # one weight at the limit thins no other link
+    assert np.allclose(d.links.get_colors()[k], d.link_cmap(0.0))  # -limit: the bluest end
 
 
-def test_diagram_colours_by_delta_and_highlights_a_path():
+def test_diagram_colours_by_delta_per_layer_and_symlog_with_layer_1_marked():
     net = bp.Network.five_layer(seed=0)
-    x, y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
-    g = net.gradients(x, y)
+    delta = net.deltas(X, Y)
     d = NetworkDiagram(net, color_by="delta")
-    d.update(g.trace, g.delta)
-    values = np.asarray(d.units.get_array())
-    assert np.isnan(values[:2]).all()  # layer 1 has no delta
-    assert values[-2:] == pytest.approx(g.delta[5])
+    d.update(net.forward(X), delta)
+    values = d.unit_values(net.forward(X), delta)
+    assert np.isnan(values[:2]).all()  # layer 1 has no delta...
+    assert np.allclose(d.fills[:2], to_rgba(NO_VALUE)) and d.no_delta.get_visible()  # ...and says so
+    for l in range(2, 6):  # each layer on its own scale: its largest |delta| reaches the end of the bar
+        v = np.array([values[d.unit_keys.index((l, u))] for u in range(net.s(l))])
+        assert np.max(np.abs(v)) == pytest.approx(1.0) and v == pytest.approx(delta[l] / np.abs(delta[l]).max())
+    # diverging colours: the sign of delta shows (orange for +, purple for -)
+    for l in range(2, 6):
+        for u in range(net.s(l)):
+            r, _, b, _ = _fill(d, l, u)
+            assert (r > b) == (delta[l][u] > 0)
+    d.delta_scale = "symlog"
+    d.update(net.forward(X), delta)
+    assert d.unit_values(net.forward(X), delta)[-1] == delta[5][1]  # raw delta, on the log norm
+    assert "symlog" in d.unit_bar.ax.get_title() and d.no_delta.get_visible()
+    d.color_by = "activation"
+    assert not d.no_delta.get_visible() and d.unit_bar.ax.get_title() == "a"
+    with pytest.raises(ValueError, match="color_by"):
+        NetworkDiagram(net, color_by="rainbow")
+    with pytest.raises(ValueError, match="delta_scale"):
+        d.delta_scale = "linear"
+
+
+def test_unit_labels_contrast_with_any_fill():
+    for seed in range(6):
+        net = bp.Network.five_layer(seed=seed)
+        for color_by in ("activation", "delta"):
+            for scale in ("per-layer", "symlog"):
+                d = NetworkDiagram(net, color_by=color_by, delta_scale=scale, colorbars=False)
+                x = np.random.default_rng(seed).normal(size=2) * 2
+                d.update(net.forward(x), net.deltas(x, Y), layers={1, 2, 5})
+                assert min(d.label_contrasts()) >= 4.5
+                matplotlib.pyplot.close(d.fig)
+    # the rule itself: white on black is 21, black on white 21, grey 50% picks black
+    assert contrast_ratio((0, 0, 0), (1, 1, 1)) == pytest.approx(21.0)
+
+
+def test_diagram_highlights_a_path_and_draws_every_path_of_a_weight():
+    net = bp.Network.five_layer(seed=0)
+    d = NetworkDiagram(net)
     d.highlight((1, 2, 0, 1, 1))
     assert len(d.path.get_segments()) == 4
     with pytest.raises(ValueError, match=r"path: expected one unit for each layer 1..5 \(5 units\), got 3"):
         d.highlight((1, 2, 0))
-    with pytest.raises(ValueError, match="color_by"):
-        NetworkDiagram(net, color_by="rainbow")
+    fig2 = draw_paths(net, X, Y, 1, 2, 1)
+    terms = fig2.terms
+    assert len(terms) == 24 and len(fig2.bundle.get_segments()) == 24
+    widths = np.array(fig2.bundle.get_linewidths())
+    mags = sorted(abs(t.value) for t in terms)  # drawn smallest first
+    assert np.allclose(widths, 0.3 + 7.0 * np.array(mags) / mags[-1])
+    reds = sum(1 for c in fig2.bundle.get_colors() if c[0] > c[2])
+    assert reds == sum(1 for t in terms if t.value > 0)
+    assert sum(t.value for t in terms) == pytest.approx(net.gradients(X, Y).W[1][2, 1], rel=1e-10)
 
 
-def _expected(ex, l, i, j):
-    net = ex._initial[0].copy()
-    for m in net.W:
-        net.W[m] = ex.net.W[m]
-        net.b[m] = ex.net.b[m]
-    return net.cost(ex.x, ex.y), net.gradients(ex.x, ex.y).W[l][i, j]
+# -- the explorer: its numbers are bpteach's, with the true weights --------------------------
 
 
-def test_explorer_builds_headless_and_reports_its_state():
+def test_explorer_uses_the_true_weights():
     ex = Explorer()
+    net = bp.Network.five_layer(seed=0)
     s = ex.state()
-    rounded = bp.Network.five_layer(seed=0)
-    for l in rounded.W:
-        rounded.W[l] = np.round(rounded.W[l], 2)
-    assert s["J"] == pytest.approx(rounded.cost([0.5, -0.3], [1.0, 0.0]), rel=1e-12)
+    assert s["J"] == net.cost(X, Y)  # no rounding anywhere: the very same number
+    assert s["grad_delta"] == net.gradients(X, Y).W[1][2, 1]
     assert s["grad_delta"] == pytest.approx(s["grad_numerical"], rel=1e-6)
     assert s["grad_delta"] == pytest.approx(s["grad_paths"], rel=1e-10)
+    assert all(np.array_equal(ex.net.W[l], net.W[l]) for l in net.W)
+    assert ex.weight_sliders[1, 2, 1].value == round(net.W[1][2, 1], 2)  # the slider shows it rounded
     assert bytes(ex.image.value).startswith(b"\x89PNG")
     assert f"{s['J']:.6f}" in ex.panel.value and "24 path terms" in ex.terms.value
     assert f"J = {s['J']:.6f}" in ex.summary()
-    assert all(np.array_equal(ex.net.W[l], np.round(ex.net.W[l], 2)) for l in ex.net.W)  # on the slider grid
 
 
-def test_weight_slider_moves_the_weight_and_everything_follows():
+def test_gradient_steps_move_every_weight_by_exactly_its_updates(monkeypatch):
+    calls = []
+    real_step = bpteach.train.step
+    monkeypatch.setattr(bpteach.train, "step", lambda *a, **k: calls.append(a) or real_step(*a, **k))
     ex = Explorer()
-    image_before, J_before = ex.image.value, ex.state()["J"]
+    ref, start = bp.Network.five_layer(seed=0), bp.Network.five_layer(seed=0)
+    total = {l: np.zeros_like(ref.W[l]) for l in ref.W}
+    n = 20
+    for _ in range(n):
+        ex.step_button.click()
+        g = ref.gradients(X, Y)
+        for l in ref.W:
+            ref.W[l] = ref.W[l] - ex.lr.value * g.W[l]
+            ref.b[l] = ref.b[l] - ex.lr.value * g.b[l]
+            total[l] += -ex.lr.value * g.W[l]
+    assert len(calls) == n  # the step is bpteach.train.step
+    for l in ref.W:
+        assert np.array_equal(ex.net.W[l], ref.W[l]) and np.array_equal(ex.net.b[l], ref.b[l])  # bit for bit
+        moved = ex.net.W[l] - start.W[l]
+        assert np.allclose(moved, total[l], rtol=1e-12, atol=1e-16)
+        assert (moved != 0).all()  # every weight moved, W^{(1)} too (its updates are < 0.005)
+        for (m, i, j), s in ex.weight_sliders.items():
+            if m == l:
+                assert s.value == round(ex.net.W[l][i, j], 2)  # the sliders show the true values rounded
+    assert np.abs(total[1]).max() < 0.005 * n
+    assert ex.steps == n and len(ex.history) == n + 1 and ">20</span> steps" in ex.step_counter.value
+    assert ex.history[-1] < ex.history[0] and ex.history[-1] == ex.state()["J"]
+
+
+def test_weight_and_bias_sliders_set_exactly_their_value_and_nothing_else():
+    ex = Explorer()
+    before = {l: ex.net.W[l].copy() for l in ex.net.W}
+    image_before = bytes(ex.image.value)
     links = ex.diagram.links
     ex.weight_sliders[1, 2, 1].value = 1.75
     assert ex.net.W[1][2, 1] == 1.75
-    J, grad = _expected(ex, 1, 2, 1)
+    for l in ex.net.W:
+        changed = ex.net.W[l] != before[l]
+        assert changed.sum() == (1 if l == 1 else 0)
+    check = bp.Network.five_layer(seed=0)
+    check.W[1][2, 1] = 1.75
     s = ex.state()
-    assert s["J"] == pytest.approx(J, rel=1e-12) and s["J"] != J_before
-    assert s["grad_delta"] == pytest.approx(grad, rel=1e-12)
-    assert f"{J:.6f}" in ex.panel.value and f"{grad:+.6e}" in ex.panel.value
-    assert bytes(ex.image.value) != bytes(image_before)
-    assert ex.diagram.links is links  # restyled, not rebuilt
+    assert s["J"] == check.cost(X, Y) and s["grad_delta"] == check.gradients(X, Y).W[1][2, 1]
+    assert f"{s['J']:.6f}" in ex.panel.value and f"{s['grad_delta']:+.6e}" in ex.panel.value
+    assert bytes(ex.image.value) != image_before and ex.diagram.links is links  # restyled, not rebuilt
+    ex.bias_sliders[1, 2].value = -0.5
+    assert ex.net.b[1][2] == -0.5
+    check.b[1][2] = -0.5
+    assert ex.state()["J"] == check.cost(X, Y)
+    ex.lr.value = 0.5
+    g = check.gradients(X, Y)
+    w0 = ex.net.W[2].copy()
+    ex.gradient_step()
+    assert np.array_equal(ex.net.W[2], w0 - 0.5 * g.W[2])
 
 
-def test_layer_selector_study_selector_and_data_sliders():
+def test_study_selector_moves_the_sliders_and_data_sliders_move_x_and_y():
     ex = Explorer()
-    ex.layer.value = 3
+    ex.study.value = (4, 0, 0)
+    assert ex.layer.value == 4  # the sliders follow the studied weight's layer
+    assert len(ex.weight_box.children) == 6 and len(ex.bias_box.children) == 2
+    assert "1 path term<" in ex.terms.value  # singular
+    ex.weight_box.children[0].value = -1.0
+    assert ex.net.W[4][0, 0] == -1.0
+    ex.layer.value = 3  # still free to show another layer
     assert len(ex.weight_box.children) == 12
-    ex.weight_box.children[5].value = -1.0  # row 1, column 1 of W[3]
-    assert ex.net.W[3][1, 1] == -1.0
-    ex.study.value = (3, 1, 1)
-    s = ex.state()
-    assert len(s["terms"]) == 2 and s["grad_delta"] == pytest.approx(_expected(ex, 3, 1, 1)[1], rel=1e-12)
     ex.x_sliders[0].value = -0.8
     ex.y_sliders[1].value = 0.6
     assert ex.x.tolist() == [-0.8, -0.3] and ex.y.tolist() == [1.0, 0.6]
-    assert ex.state()["J"] == pytest.approx(_expected(ex, 3, 1, 1)[0], rel=1e-12)
-    ex.color_by.value = "delta"
-    assert ex.diagram.color_by == "delta"
+    check = bp.Network.five_layer(seed=0)
+    check.W[4][0, 0] = -1.0
+    assert ex.state()["J"] == check.cost([-0.8, -0.3], [1.0, 0.6])
 
 
-def test_buttons_step_reset_random_and_play():
+def test_no_negative_zero_is_ever_shown():
+    ex = Explorer()
+    ex.x_sliders[1].value = 0.0  # a_j2 = 0: every path term of W^(1)_{i3<-j2} is +-0
+    assert all(t.value == 0 for t in ex.state()["terms"])
+    shown = ex.panel.value + ex.terms.value + " ".join(label for label, _ in ex.path_select.options) + ex.summary()
+    assert "-0.000" not in shown and "−0.000" not in shown
+
+
+# -- the step-through ------------------------------------------------------------------------
+
+
+def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
+    ex = Explorer()
+    net = bp.Network.five_layer(seed=0)
+    t, delta, g = net.forward(X), net.deltas(X, Y), net.gradients(X, Y)
+    with pytest.raises(RuntimeError, match="forward pass comes first"):
+        ex.step_backward()
+    seen = []
+    while ex.step_forward():
+        kind, l = ex.stage
+        seen.append(ex.stage)
+        u = ex._selected_units()[l + 1]
+        assert f"<b class='bpteach-stage-value'>{t.z[l + 1][u]:+.4f}</b>" in ex.stage_text.value
+        known = [not np.allclose(_fill(ex.diagram, m, 0), to_rgba(NO_VALUE)) for m in range(1, 6)]
+        assert known == [m <= l + 1 for m in range(1, 6)]  # layers 1..l+1 lit, the rest grey
+    assert seen == [("forward", l) for l in range(1, 5)] and ex.backward_button.disabled is False
+    assert ex.forward_button.disabled
+    while ex.step_backward():
+        kind, l = ex.stage
+        seen.append(ex.stage)
+        units = ex._selected_units()
+        if kind == "delta":
+            fmt = "+.6f" if l == 5 else "+.6e"
+            assert f"{delta[l][units[l]]:{fmt}}</b>" in ex.stage_text.value
+            assert ex.color_by.value == "delta"
+            grey = [np.allclose(_fill(ex.diagram, m, 0), to_rgba(NO_VALUE)) for m in range(1, 6)]
+            assert grey == [m < l for m in range(1, 6)]  # delta appears from the output backwards
+        else:
+            i, j = units[l + 1], units[l]
+            assert f"{g.W[l][i, j]:+.6e}</b>" in ex.stage_text.value and ex.links_by.value == "gradient"
+    assert seen[4:] == [("delta", 5), ("delta", 4), ("delta", 3), ("delta", 2)] + [
+        ("gradient", l) for l in (4, 3, 2, 1)
+    ]
+    assert "step 12 of 12" in ex.stage_counter.value
+    ex.clear_steps()
+    assert ex.stage is None and ex.pass_play.value == 0
+
+
+def test_gradient_links_path_selection_and_all_paths():
+    ex = Explorer()
+    g = ex.state()["gradients"]
+    ex.links_by.value = "gradient"
+    colors = ex.diagram.links.get_colors()
+    for (l, i, j), k in ex.diagram.link_index.items():
+        if abs(g.W[l][i, j]) > 1e-3 * np.abs(g.W[l]).max():
+            assert (colors[k][0] > colors[k][2]) == (g.W[l][i, j] > 0)  # red: dJ/dW > 0
+    image = bytes(ex.image.value)
+    path = ex.path_select.options[5][1]
+    ex.path_select.value = path
+    segs = ex.diagram.path.get_segments()
+    assert len(segs) == 4 and tuple(segs[0][0]) == ex.diagram.pos[1, path[0]]
+    assert bytes(ex.image.value) != image
+    ex.all_paths.value = True
+    assert len(ex.diagram.bundle.get_segments()) == 24
+    ex.all_paths.value = False
+    assert len(ex.diagram.bundle.get_segments()) == 0
+
+
+def test_j_curve_and_its_tangent():
+    ex = Explorer()
+    ws, Js = ex.J_curve()
+    check = bp.Network.five_layer(seed=0)
+    check.W[1][2, 1] = ws[7]
+    assert Js[7] == check.cost(X, Y) and ex.net.W[1][2, 1] == bp.Network.five_layer(seed=0).W[1][2, 1]
+    (x0, x1), (y0, y1) = ex._tangent.get_data()
+    span = Js.max() - Js.min()
+    assert (y1 - y0) / (x1 - x0) * span == pytest.approx(ex.state()["grad_correct"], rel=1e-9)
+
+
+# -- training, presets, mistakes -------------------------------------------------------------
+
+
+def test_reset_stops_the_player_and_restores_everything():
     ex = Explorer()
     J0, W0 = ex.state()["J"], ex.net.W[2].copy()
-    ex.step_button.click()
-    J1 = ex.state()["J"]
-    assert J1 < J0
-    assert ex.weight_sliders[1, 2, 1].value == pytest.approx(ex.net.W[1][2, 1], abs=1e-12)
+    ex.play.playing = True
     ex.play.value = 1
-    ex.play.value = 2
-    assert ex.state()["J"] < J1
+    ex.play.value = 3
+    assert ex.steps == 2 and ex.state()["J"] < J0  # one step per tick
     ex.reset()
-    assert ex.state()["J"] == J0 and np.array_equal(ex.net.W[2], W0) and ex.play.value == 0
+    ex.play.value = 4  # a late tick from the browser, after reset stopped the player
+    assert ex.steps == 0
+    ex.play.playing = True
+    ex.reset()
+    assert ex.play.playing is False and ex.play.value == 0 and ex.steps == 0 and ex.history == []
+    assert ex.state()["J"] == J0 and np.array_equal(ex.net.W[2], W0)
     ex.random_button.click()
     assert not np.array_equal(ex.net.W[2], W0)
-    assert ex.weight_sliders[1, 0, 0].value == ex.net.W[1][0, 0]
-    assert all(np.array_equal(ex.net.W[l], np.round(ex.net.W[l], 2)) for l in ex.net.W)
+    assert ex.weight_sliders[1, 0, 0].value == round(ex.net.W[1][0, 0], 2)
+
+
+def test_presets():
+    ex = Explorer()
+    ex.preset.value = "saturated output"
+    s = ex.state()
+    assert s["trace"].a[5][0] < 1e-3 and abs(s["delta"][5][0]) < 1e-3 and s["J"] > 0.4
+    ex.preset.value = "vanishing first-layer gradients"
+    g = ex.state()["gradients"]
+    assert np.linalg.norm(g.W[1]) < 1e-3 * np.linalg.norm(g.W[4])
+    ex.apply_preset("symmetric start")
+    for _ in range(5):
+        ex.gradient_step()
+    for l in (2, 3):  # the units of a hidden layer stay identical: the symmetry never breaks
+        assert np.allclose(ex.net.W[l], ex.net.W[l][0], rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="preset"):
+        ex.apply_preset("chaos")
+    assert set(PRESETS) == {v for _, v in ex.preset.options if v}
+
+
+def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences():
+    ex = Explorer()
+    ex.mistake.value = "f'(a) instead of f'(z)"
+    s = ex.state()
+    assert abs(s["grad_delta"] - s["grad_numerical"]) > 1e-3 * abs(s["grad_numerical"])
+    assert s["grad_delta"] == MISTAKES["f'(a) instead of f'(z)"](ex.net, X, Y)[1][2, 1]
+    assert "agree with it within 1e-6 relative: NO" in ex.summary()
+    ex.mistake.value = "sign of -(y - h) dropped"
+    assert ex.state()["grad_delta"] == pytest.approx(-ex.state()["grad_correct"], rel=1e-12)
+    ex.mistake.value = "a delta^T instead of delta a^T"
+    assert "wrong shape" in ex.state()["grad_delta"] and "wrong shape" in ex.panel.value
+    ex.mistake.value = "W instead of W^T in step 2"
+    assert ex.state()["grad_delta"].startswith("fails")
+    ex.mistake.value = ""
+    assert "within 1e-6 relative: yes" in ex.summary()
+
+
+def test_lecture_mode_builds_full_width():
+    ex = Explorer(lecture=True)
+    assert ex.image.layout.width == "100%" and "bpteach-lecture" in ex.widget._dom_classes
+    w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
+    assert w == round(11.0 * 96 * 2) and h == round(5.0 * 96 * 2)  # rendered for a pixel ratio of 2
+
+
+def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight():
+    ex = Explorer()
+    true = ex.net.W[1][2, 1]
+    s = ex.weight_sliders[1, 2, 1]
+    assert s.value == 0.26 and true != 0.26
+    s.value = 0.26000000000000023  # what a browser slider sends back for its own grid position
+    assert ex.net.W[1][2, 1] == true
+    s.value = 0.27000000000000024  # a real move of one step: the weight takes the slider's value
+    assert ex.net.W[1][2, 1] == 0.27
+    x = ex.x.copy()
+    ex.x_sliders[0].value = 0.5000000000000002
+    assert np.array_equal(ex.x, x)
+    ex.lr.value = 1.9999999999999998
+    w0, g = ex.net.W[1].copy(), ex.net.gradients(X, Y)
+    ex.gradient_step()
+    assert np.array_equal(ex.net.W[1], w0 - 2.0 * g.W[1])

@@ -66,9 +66,11 @@ def wait_http(url: str, timeout: float = 90.0) -> None:
 
 
 class Server:
-    def __init__(self, args: list[str], cwd: Path, log: Path) -> None:
+    def __init__(self, args: list[str], cwd: Path, log: Path, env: dict | None = None) -> None:
         self.log = log.open("w")
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -97,7 +99,7 @@ def workdir(tmp_path_factory):
     """Throwaway copies of the notebooks, so a test never writes into the repo's."""
     d = tmp_path_factory.mktemp("nb")
     shutil.copy(ROOT / "notebooks" / "10-explorer.ipynb", d / "10-explorer.ipynb")
-    shutil.copy(ROOT / "notebooks" / "demo" / "lecture.ipynb", d / "lecture.ipynb")
+    shutil.copytree(ROOT / "notebooks" / "demo", d / "demo")  # lecture.ipynb, voila.json, the template
     ARTIFACTS.mkdir(exist_ok=True)
     return d
 
@@ -121,15 +123,30 @@ def lab(workdir):
 
 @pytest.fixture(scope="session")
 def voila(workdir):
+    """The lecture page as `make demo` serves it: voila.json and the template from notebooks/demo."""
     _need_browser()
     port = free_port()
+    demo = workdir / "demo"
+    env = dict(os.environ, JUPYTER_PATH=str(demo / "share"))
     server = Server(
-        [sys.executable, "-m", "voila", "lecture.ipynb", "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1"],
-        workdir, ARTIFACTS / "voila.log",
+        [sys.executable, "-m", "voila", "lecture.ipynb", "--no-browser", f"--port={port}"],
+        demo, ARTIFACTS / "voila.log", env=env,
     )  # fmt: skip
     try:
         wait_http(f"http://127.0.0.1:{port}/")
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/", server
     finally:
         server.stop()
+
+
+def kernels_of(server: Server) -> list[int]:
+    """The kernel processes a server has started (its children running ipykernel)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = int(next(x for x in status.read_text().splitlines() if x.startswith("PPid:")).split()[1])
+            if ppid == server.proc.pid and b"ipykernel" in (status.parent / "cmdline").read_bytes():
+                out.append(int(status.parent.name))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return out

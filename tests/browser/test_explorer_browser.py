@@ -1,32 +1,42 @@
-"""The explorer in a real browser: JupyterLab (Run All, keyboard, drag) and the Voilà lecture page.
+"""The explorer in a real browser: JupyterLab (Run All on notebook 10) and the Voilà lecture page.
 
-The displayed J and gradient must be the numbers bpteach computes for the weight the
-page says it now has. Latencies go to test-artifacts/latency.json, the screenshot to
-test-artifacts/explorer-lab.png.
+What the page shows must be what bpteach computes: J and the gradient for the weight the page
+says it has, the δ of the step-through, the weight after a gradient step smaller than the
+sliders' step. Also checked: the picture keeps its shape, a chosen path is drawn where it is,
+reset stops the player, unit labels contrast with their fills, the lecture page fills a
+projector, makes no request beyond 127.0.0.1 and leaves no kernel behind when reloaded.
+
+Written to test-artifacts/: latency.json (every key-press latency, medians), browser.json (the
+other measurements) and screenshots.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import time
 
+import matplotlib
 import numpy as np
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, kernels_of
+from PIL import Image
 
 import bpteach as bp
+from bpteach.diagram import contrast_ratio
+from bpteach.explorer import Explorer
 
+matplotlib.use("Agg")
 SLIDER = "i3←j2"  # W^(1)_{i3<-j2}, the explorer's default weight under study
+X, Y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
+LATENCY_BOUND_S = 1.0  # generous on a busy 2-core machine; the medians are recorded and reported
 
 
 def expected(weight: float) -> tuple[float, float]:
-    net = bp.Network.five_layer(seed=0)
-    for l in net.W:  # the explorer keeps its weights on the sliders' 0.01 grid
-        net.W[l] = np.round(net.W[l], 2)
+    net = bp.Network.five_layer(seed=0)  # the explorer holds the true weights: nothing rounded
     net.W[1][2, 1] = weight
-    x, y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
-    return net.cost(x, y), net.gradients(x, y).W[1][2, 1]
+    return net.cost(X, Y), net.gradients(X, Y).W[1][2, 1]
 
 
 def read_panel(page) -> tuple[float, float, float]:
@@ -38,7 +48,7 @@ def assert_panel_is_bpteach(page) -> float:
     w, J, grad = read_panel(page)
     J_exp, grad_exp = expected(w)
     assert J == pytest.approx(J_exp, abs=1.5e-6), f"displayed J {J} for W = {w}, bpteach says {J_exp}"
-    assert grad == pytest.approx(grad_exp, rel=1e-5), f"displayed gradient {grad}, bpteach says {grad_exp}"
+    assert grad == pytest.approx(grad_exp, rel=1e-4), f"displayed gradient {grad}, bpteach says {grad_exp}"
     return w
 
 
@@ -59,25 +69,27 @@ def press_and_time(page, key: str) -> float:
     return time.perf_counter() - start
 
 
-def settle(page, quiet: float = 0.6, timeout: float = 20.0) -> None:
-    """Wait until the panel has stopped changing (the kernel has caught up with the slider)."""
+def settle(page, selector: str = ".bpteach-panel", quiet: float = 0.6, timeout: float = 30.0) -> None:
+    """Wait until an element has stopped changing (the kernel has caught up)."""
     last, since, deadline = None, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        now = page.locator(".bpteach-panel").first.inner_text()
+        src = page.locator(".bpteach-root img").first.get_attribute("src")
+        now = page.locator(selector).first.inner_text() + str(src)
         if now != last:
             last, since = now, time.monotonic()
         elif time.monotonic() - since > quiet:
             return
         time.sleep(0.05)
-    raise TimeoutError("the explorer panel kept changing")
+    raise TimeoutError(f"{selector} kept changing")
 
 
 def drive_slider(page, name: str) -> dict:
     page.wait_for_selector(".bpteach-J", timeout=120_000)
     settle(page)
     w0 = assert_panel_is_bpteach(page)
+    assert w0 == pytest.approx(bp.Network.five_layer(seed=0).W[1][2, 1], abs=1e-6)  # the true weight, unrounded
     h = handle(page)
-    h.click()  # focus the handle
+    h.click()  # focus the handle (a click may also move it a little)
     settle(page)
     w_clicked = assert_panel_is_bpteach(page)
     latencies = []
@@ -88,7 +100,7 @@ def drive_slider(page, name: str) -> dict:
     press_and_time(page, "ArrowRight")
     settle(page)
     w_key = assert_panel_is_bpteach(page)
-    assert w_key == pytest.approx(w_clicked + 0.01, abs=1e-9)
+    assert w_key == pytest.approx(round(w_clicked, 2) + 0.01, abs=1e-9)
 
     box = h.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -102,36 +114,240 @@ def drive_slider(page, name: str) -> dict:
     return {"page": name, "weights": [w0, w_key, w_drag], "key_latency_s": latencies}
 
 
-def record(result: dict) -> None:
-    path = ARTIFACTS / "latency.json"
+def record(result: dict, file: str = "latency.json") -> None:
+    path = ARTIFACTS / file
     data = json.loads(path.read_text()) if path.exists() else {}
-    result["median_key_latency_ms"] = 1e3 * statistics.median(result["key_latency_s"])
+    if "key_latency_s" in result:
+        result["median_key_latency_ms"] = 1e3 * statistics.median(result["key_latency_s"])
+        print(f"{result['page']}: median key-press-to-new-J {result['median_key_latency_ms']:.0f} ms")
     data[result["page"]] = result
     path.write_text(json.dumps(data, indent=2))
-    print(f"{result['page']}: median key-press-to-new-J {result['median_key_latency_ms']:.0f} ms")
 
 
-def test_explorer_in_jupyterlab(browser, lab):
+def image_box(page):
+    return page.locator(".bpteach-root img").first.bounding_box()
+
+
+def diagram_pixels(page) -> np.ndarray:
+    """The diagram as displayed (a screenshot of its <img>), RGB."""
+    png = page.locator(".bpteach-root img").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def to_css(page, ex: Explorer, point) -> tuple[float, float]:
+    """Where a point of the diagram (data coordinates) is in the screenshot of the <img>."""
+    d = ex.diagram
+    fx, fy = d.ax.transData.transform(point)
+    W, H = d.fig.canvas.get_width_height()
+    box = image_box(page)
+    scale = page.evaluate("window.devicePixelRatio") * box["width"] / W
+    return fx * scale, (H - fy) * scale
+
+
+def top_of_explorer(page) -> None:
+    page.evaluate("document.querySelector('.bpteach-root').scrollIntoView()")
+
+
+def click_button(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def advance(page, button: str, k: int) -> None:
+    """Click a step-through button and wait until the page says it has done step k."""
+    click_button(page, button)
+    js = "k => [...document.querySelectorAll('.bpteach-root .widget-html')]"
+    js += ".some(e => e.textContent.trim() === `step ${k} of 12`)"
+    page.wait_for_function(js, arg=k, polling=100, timeout=30_000)
+    settle(page, ".bpteach-stage")
+
+
+def stage_value(page) -> float:
+    return float(page.locator(".bpteach-stage-value").first.inner_text())
+
+
+def run_checks(page, name: str, lecture: bool) -> dict:
+    """Everything both pages must do, on the explorer as the page shows it."""
+    out: dict = {"page": name}
+    ex = Explorer(lecture=lecture)  # the same explorer, headless: for geometry and expected numbers
+    net = bp.Network.five_layer(seed=0)
+    delta = net.deltas(X, Y)
+
+    # the bitmap is rendered for the device pixel ratio (2x the CSS size here)
+    img = page.locator(".bpteach-root img").first
+    natural = page.evaluate("e => [e.naturalWidth, e.getBoundingClientRect().width]", img.element_handle())
+    out["image_natural_over_css_width"] = natural[0] / natural[1]
+    assert natural[0] >= 1.5 * natural[1] * 0.98
+
+    # aspect ratio constant across studied weights
+    ratios = []
+    for option in ("W^(4)_{p1←q1}", "W^(3)_{q2←k1}", "W^(1)_{i3←j2}"):
+        page.locator(".bpteach-root select").first.select_option(label=option)
+        settle(page)
+        box = image_box(page)
+        ratios.append(box["width"] / box["height"])
+    out["aspect_ratios"] = ratios
+    assert max(ratios) / min(ratios) < 1.01
+
+    # step-through: forward done, then the backward pass half-way, then to the end
+    for k in range(1, 5):
+        advance(page, "Forward ▸", k)
+    top_of_explorer(page)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-forward-done.png"))
+    u = ex._selected_units()
+    t = net.forward(X)
+    assert stage_value(page) == pytest.approx(t.z[5][u[5]], abs=5e-5)
+    for k in range(5, 9):
+        advance(page, "Backward ◂", k)
+    top_of_explorer(page)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-backward-half-way.png"))
+    assert stage_value(page) == pytest.approx(delta[2][u[2]], rel=1e-5)  # the displayed δ is bpteach's
+    for k in range(9, 13):
+        advance(page, "Backward ◂", k)
+    assert page.get_by_text("step 12 of 12").count() == 1
+    assert stage_value(page) == pytest.approx(net.gradients(X, Y).W[1][u[2], u[1]], rel=1e-5)
+
+    # labels contrast with their fills under "colour by δ", measured on the displayed pixels
+    click_button(page, "whole pass")
+    settle(page)
+    click_button(page, "δ")
+    settle(page)
+    ex.color_by.value, ex.links_by.value = "delta", "gradient"  # the same layout as the page's picture
+    pix = diagram_pixels(page)
+    contrasts = []
+    for px, py in ex.diagram.pos.values():
+        cx, cy = to_css(page, ex, (px, py))
+        r = int(0.012 * pix.shape[1])
+        fill = pix[int(cy), int(cx - 1.6 * r)]  # inside the circle, left of the label
+        patch = pix[int(cy) - r : int(cy) + r, int(cx) - r : int(cx) + r].reshape(-1, 3)
+        ink = max(patch, key=lambda c: contrast_ratio(c / 255, fill / 255))
+        contrasts.append(contrast_ratio(ink / 255, fill / 255))
+    out["label_contrast_min"] = min(contrasts)
+    assert min(contrasts) >= 4.5
+
+    # choosing a path term draws that path: the picture turns orange where the path is
+    select = page.locator(".bpteach-root select[size]").first
+    labels = [o.strip() for o in select.locator("option").all_inner_texts()]
+    old_path = ex.path_select.options[0][1]
+    new_path = next(p for _, p in ex.path_select.options if p[2] != old_path[2])
+    l0 = ex.study.value[0]
+    a, b = ex.diagram.pos[l0 + 2, new_path[2]], ex.diagram.pos[l0 + 1, new_path[1]]
+    mid = to_css(page, ex, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+    before = diagram_pixels(page)[int(mid[1]), int(mid[0])]
+    index = [p for _, p in ex.path_select.options].index(new_path)
+    select.select_option(index=index)
+    settle(page)
+    after = diagram_pixels(page)[int(mid[1]), int(mid[0])]
+    out["path_pixel_before_after"] = [before.tolist(), after.tolist()]
+    assert len(labels) == 24
+    assert after[0] > 200 and 120 < after[1] < 200 and after[2] < 90, f"no orange path at {mid}: {after}"
+    assert not (before[0] > 200 and 120 < before[1] < 200 and before[2] < 90)
+
+    # a gradient step moves W^(1)_{i3<-j2} although its update is below the sliders' 0.005
+    w_before, _, grad = read_panel(page)
+    net.W[1][2, 1] = w_before
+    update = -2.0 * net.gradients(X, Y).W[1][2, 1]
+    assert 0 < abs(update) < 0.005
+    click_button(page, "gradient step")
+    settle(page)
+    w_after = read_panel(page)[0]
+    out["step_update_shown"] = w_after - w_before
+    assert w_after - w_before == pytest.approx(update, abs=2e-6)
+
+    # reset stops the train player
+    page.locator(".bpteach-root .widget-play").nth(1).locator("button").first.click()  # train, not the pass
+    page.wait_for_function(
+        "() => Number(document.querySelector('.bpteach-steps').textContent) >= 2", polling=100, timeout=60_000
+    )
+    click_button(page, "reset")
+    settle(page, ".bpteach-steps", quiet=1.5)
+    counts = []
+    for _ in range(3):
+        counts.append(int(page.locator(".bpteach-steps").first.inner_text()))
+        time.sleep(0.7)
+    out["steps_after_reset"] = counts
+    assert counts == [0, 0, 0]
+    return out
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, lab):
     base, token = lab
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, device_scale_factor=2)
     page.goto(f"{base}/lab/tree/10-explorer.ipynb?reset&token={token}")
     status = page.locator("#jp-main-statusbar")
     status.get_by_text("Idle").wait_for(timeout=120_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
     page.wait_for_selector(".bpteach-J", timeout=120_000)
-    status.get_by_text("Idle").wait_for(timeout=120_000)
-    page.locator(".bpteach-J").first.scroll_into_view_if_needed()
+    status.get_by_text("Idle").wait_for(timeout=180_000)
+    page.locator(".bpteach-root").first.scroll_into_view_if_needed()
+    yield page
+    page.close()
+
+
+def test_explorer_in_jupyterlab(lab_page):
+    page = lab_page
     result = drive_slider(page, "jupyterlab")
     page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
     record(result)
-    assert statistics.median(result["key_latency_s"]) < 1.0
+    assert statistics.median(result["key_latency_s"]) < LATENCY_BOUND_S
 
 
-def test_explorer_in_voila(browser, voila):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(voila)
+def test_explorer_controls_in_jupyterlab(lab_page):
+    page = lab_page
+    page.get_by_role("button", name="reset", exact=True).first.click()
+    settle(page)
+    record(run_checks(page, "jupyterlab", lecture=False), "browser.json")
+
+
+def test_lecture_page_in_voila(browser, voila):
+    url, server = voila
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    requests, warnings = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("console", lambda m: warnings.append(m.text) if "Unsatisfied version" in m.text else None)
+    page.goto(url)
     result = drive_slider(page, "voila")
-    page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
+    assert page.title() == "Back-propagation, live · bpteach"  # not "lecture"
     record(result)
-    assert statistics.median(result["key_latency_s"]) < 1.0
+    assert statistics.median(result["key_latency_s"]) < LATENCY_BOUND_S
+
+    # lecture mode uses the projector: full width at 1920x1080, and at 1280x720
+    click_button(page, "reset")
+    settle(page)
+    width = page.locator(".bpteach-root").first.bounding_box()["width"]
+    top_of_explorer(page)
+    page.screenshot(path=str(ARTIFACTS / "lecture-1920x1080.png"))
+    page.set_viewport_size({"width": 1280, "height": 720})
+    settle(page)
+    top_of_explorer(page)
+    page.screenshot(path=str(ARTIFACTS / "lecture-1280x720.png"))
+    width_720 = page.locator(".bpteach-root").first.bounding_box()["width"]
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    out = run_checks(page, "voila", lecture=True)
+    out.update(widget_width_1920=width, widget_width_1280=width_720)
+    assert width >= 0.8 * 1920 and width_720 >= 0.8 * 1280
+
+    # no request leaves this machine
+    outside = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
+    out["requests"], out["requests_outside"] = len(requests), outside
+    out["unsatisfied_version_warnings"] = len(warnings)
+    assert outside == []
+
+    # reloading leaves at most one kernel per open page
+    for _ in range(5):
+        page.reload()
+        page.wait_for_selector(".bpteach-J", timeout=120_000)
+    out["kernels_right_after_5_reloads"] = len(kernels_of(server))
+    deadline, n = time.monotonic() + 90, None
+    while time.monotonic() < deadline:
+        n = len(kernels_of(server))
+        if n <= 1:
+            break
+        time.sleep(2)
+    out["kernels_after_5_reloads"] = n
+    out["seconds_until_one_kernel"] = round(90 - (deadline - time.monotonic()))
+    record(out, "browser.json")
+    page.close()
+    assert n <= 1
