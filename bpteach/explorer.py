@@ -672,19 +672,19 @@ class Explorer:
         }
 
     def J_curve(self, n: int = 61) -> tuple[np.ndarray, np.ndarray]:
-        """J as the studied weight alone sweeps its slider's range (everything else fixed)."""
+        """J as the studied weight w alone sweeps its slider's range (everything else fixed).
+
+        Only z^{(l+1)}_i depends on w, and linearly (its slope is a^{(l)}_j), so one forward
+        pass from layer l+1 with a column per value of w gives the whole curve at once."""
         l, i, j = self.study.value
-        W = self.net.W[l]
-        w0 = float(W[i, j])
+        net, t = self.net, self.net.forward(self.x)
         ws = np.linspace(-self.limit, self.limit, n)
-        Js = np.empty(n)
-        try:
-            for k, v in enumerate(ws):
-                W[i, j] = v
-                Js[k] = self.net.cost(self.x, self.y)
-        finally:
-            W[i, j] = w0
-        return ws, Js
+        z = np.repeat(t.z[l + 1][:, None], n, axis=1)
+        z[i] += (ws - net.W[l][i, j]) * t.a[l][j]
+        a = net.activations[l + 1].f(z)
+        for m in range(l + 1, net.n_l):
+            a = net.activations[m + 1].f(net.W[m] @ a + net.b[m][:, None])
+        return ws, 0.5 * np.sum((self.y[:, None] - a) ** 2, axis=0)
 
     def _build_side_plots(self, fs: float) -> None:
         """Two small plots on fixed axes, so that only their lines are redrawn (blitting).
