@@ -109,7 +109,10 @@ def test_oldest_constraints_are_pyprojects_floors():
 def test_this_run_has_the_oldest_versions():
     from importlib.metadata import version
 
-    _, requires_python = _pyproject_requirements()
-    assert "{}.{}".format(*sys.version_info[:2]) == _floor(SpecifierSet(requires_python))
     for name, pinned in _pins().items():
         assert Version(version(name)) == Version(pinned), name
+    _, requires_python = _pyproject_requirements()
+    python = "{}.{}".format(*sys.version_info[:2])
+    if (pathlib.Path(sys.prefix) / ".python-not-oldest").exists():  # the Makefile found no python3.10
+        pytest.skip(f"the oldest Python was not available: this run used Python {python}")
+    assert python == _floor(SpecifierSet(requires_python))
