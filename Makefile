@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bpteach-installed
 EXTRAS ?= lab,test,demo
 
-.PHONY: lab test lint demo bench clean
+.PHONY: lab test test-backends test-oldest lint demo bench clean
 
 # JupyterLab refuses to run as root unless told; CI and some containers are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -24,11 +24,42 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bpteach tests benchmarks
 
 # Unit, property, grader and browser tests, then every notebook under strict nbval, in one
-# pytest run. The exercise notebooks are checked by the grader tests instead: the student
-# versions raise NotImplementedError on purpose.
+# pytest run; then the notebooks again under other numeric back-ends (test-backends). The
+# exercise notebooks are checked by the grader tests instead: the student versions raise
+# NotImplementedError on purpose.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: lint
-	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-p no:cacheprovider --ignore=notebooks/exercises --ignore=tests/grading/fixtures tests notebooks
+	$(PY) -m pytest $(NBVAL) --ignore=notebooks/exercises --ignore=tests/grading/fixtures tests notebooks
+	$(MAKE) --no-print-directory test-backends
+
+# Every notebook (notebooks/**, exercises aside) again, from the same stored outputs, once per
+# numeric back-end this machine can switch to: numpy without its SIMD dispatch, OpenBLAS on
+# older kernels. tests/numeric_backends.py chooses them and says which ran, with their times.
+test-backends: $(STAMP)
+	$(PY) tests/numeric_backends.py $(NBVAL) --ignore=notebooks/exercises notebooks
+
+# The oldest versions pyproject.toml allows (tests/oldest-constraints.txt), in their own venv:
+# unit, explorer and browser tests and every notebook under strict nbval. Uses python3.10
+# (pyenv's is found too); without it, says so and uses $(PYTHON). The grader tests are left
+# to `make test`.
+PYTHON_OLDEST ?= python3.10
+VENV_OLDEST   := .venv-oldest
+STAMP_OLDEST  := $(VENV_OLDEST)/.bpteach-installed
+$(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
+	rm -rf $(VENV_OLDEST)
+	if PYENV_VERSION=3.10 $(PYTHON_OLDEST) -c '' 2>/dev/null; then \
+		PYENV_VERSION=3.10 $(PYTHON_OLDEST) -m venv $(VENV_OLDEST); \
+	else \
+		echo "test-oldest: $(PYTHON_OLDEST) not found; the oldest packages run on $(PYTHON) instead" >&2; \
+		$(PYTHON) -m venv $(VENV_OLDEST) && touch $(VENV_OLDEST)/.python-not-oldest; \
+	fi
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_OLDEST)/bin/python -m pip install --quiet -c tests/oldest-constraints.txt -e '.[$(EXTRAS)]'
+	touch $(STAMP_OLDEST)
+
+test-oldest: $(STAMP_OLDEST)
+	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(NBVAL) \
+		--ignore=notebooks/exercises --ignore=tests/grading tests notebooks
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks
@@ -42,4 +73,4 @@ bench: $(STAMP)
 	$(PY) -m benchmarks --json bench.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(VENV_OLDEST) .pytest_cache .hypothesis build *.egg-info

@@ -1,11 +1,14 @@
 """environment.yml (conda, which we cannot run here) must ask for exactly what pyproject.toml asks for."""
 
+import os
 import pathlib
 import sys
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,3 +68,51 @@ def test_environment_yml_matches_pyproject():
 def test_channels_are_conda_forge_only():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge"]
+
+
+# -- the floor: `make test-oldest` installs pyproject's lowest versions and runs the tests there --
+
+OLDEST = ROOT / "tests" / "oldest-constraints.txt"
+
+
+def _pins():
+    pins = {}
+    for line in OLDEST.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            r = Requirement(line)
+            (spec,) = r.specifier
+            assert spec.operator == "==", f"{OLDEST.name}: pin {r.name} with ==, got {spec}"
+            pins[r.name.lower()] = spec.version
+    return pins
+
+
+def _floor(specifier: SpecifierSet) -> str | None:
+    lows = [s.version for s in specifier if s.operator == ">="]
+    return lows[0] if lows else None
+
+
+def test_oldest_constraints_are_pyprojects_floors():
+    wanted, requires_python = _pyproject_requirements()
+    pins = _pins()
+    for name in ("numpy", "matplotlib", "ipywidgets", "jupyterlab"):
+        floor = _floor(wanted[name])
+        assert name in pins, f"{OLDEST.name} does not pin {name}"
+        assert Version(pins[name]) == Version(floor), f"{name}: pyproject's floor is {floor}, pinned {pins[name]}"
+    makefile = (ROOT / "Makefile").read_text()
+    floor_python = _floor(SpecifierSet(requires_python))
+    assert f"PYTHON_OLDEST ?= python{floor_python}\n" in makefile
+    assert f"PYENV_VERSION={floor_python} " in makefile
+
+
+@pytest.mark.skipif("BPTEACH_OLDEST" not in os.environ, reason="runs inside `make test-oldest` only")
+def test_this_run_has_the_oldest_versions():
+    from importlib.metadata import version
+
+    for name, pinned in _pins().items():
+        assert Version(version(name)) == Version(pinned), name
+    _, requires_python = _pyproject_requirements()
+    python = "{}.{}".format(*sys.version_info[:2])
+    if (pathlib.Path(sys.prefix) / ".python-not-oldest").exists():  # the Makefile found no python3.10
+        pytest.skip(f"the oldest Python was not available: this run used Python {python}")
+    assert python == _floor(SpecifierSet(requires_python))

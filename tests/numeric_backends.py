@@ -1,0 +1,102 @@
+"""Run the notebooks again under other numeric back-ends of this machine (`make test-backends`).
+
+A notebook's stored outputs were computed on one CPU; a learner's differs. What differs is
+numpy's SIMD code paths (its float32 exp, its tanh, ...) and OpenBLAS's kernels (block sizes,
+FMA or not, vector width), which change the last bits of a result. This script re-runs pytest
+(strict nbval over the notebooks, plus tests/test_numeric_backend.py, which fails if the
+setting did not take effect) once per setting:
+
+- numpy-baseline: NPY_DISABLE_CPU_FEATURES lists every SIMD target numpy dispatches to and this
+  CPU has, so numpy runs its baseline code only (SSE up to 4.2 on x86_64, NEON on arm64);
+- openblas-<core>: OPENBLAS_CORETYPE forces older OpenBLAS kernels: on x86_64 Sandybridge
+  (AVX, no FMA) and Nehalem (SSE only, no FMA); on arm64 the generic ARMV8 one.
+
+A setting that this machine cannot vary (no dispatch target found, no OpenBLAS in numpy, or
+OpenBLAS's own core already) is left out, and the script says so.
+
+    python tests/numeric_backends.py --list           # the settings for this machine
+    python tests/numeric_backends.py PYTEST_ARGS...   # one pytest run per setting
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+
+# Kernels forced per machine architecture: older than any current CPU, so they differ from the
+# native ones in the ways CPUs differ (Sandybridge: 256-bit AVX without FMA; Nehalem: 128-bit SSE).
+OPENBLAS_CORES = {"x86_64": ("Sandybridge", "Nehalem"), "amd64": ("Sandybridge", "Nehalem"), "aarch64": ("ARMV8",),
+                  "arm64": ("ARMV8",)}  # fmt: skip
+# A kernel runs only on a CPU that has its instructions (numpy's name for the feature).
+CORE_NEEDS = {"Sandybridge": "AVX", "Nehalem": "SSE42", "ARMV8": "ASIMD"}
+NAME_VARIABLE = "BPTEACH_NUMERIC_BACKEND"  # the setting's name, for tests/test_numeric_backend.py
+
+
+def _umath():
+    try:
+        from numpy._core import _multiarray_umath as m  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core import _multiarray_umath as m
+    return m
+
+
+def dispatched_features_found() -> list[str]:
+    """The SIMD targets numpy dispatches to at run time and this CPU has: what NPY_DISABLE_CPU_FEATURES can turn off."""
+    m = _umath()
+    return [f for f in m.__cpu_dispatch__ if m.__cpu_features__.get(f)]
+
+
+def openblas_architecture() -> str | None:
+    """The OpenBLAS core numpy's BLAS runs on in this process, or None if numpy does not use OpenBLAS."""
+    import numpy  # noqa: F401  (loads the BLAS that threadpoolctl inspects)
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("internal_api") == "openblas":
+            return lib.get("architecture")
+    return None
+
+
+def settings() -> dict[str, dict[str, str]]:
+    """name -> the environment variables of that setting, for this machine."""
+    out = {}
+    features = dispatched_features_found()
+    if features:
+        out["numpy-baseline"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(features)}
+    native = openblas_architecture()
+    has = _umath().__cpu_features__
+    if native is not None:
+        for core in OPENBLAS_CORES.get(platform.machine().lower(), ()):
+            if core.lower() != native.lower() and has.get(CORE_NEEDS[core]):
+                out[f"openblas-{core.lower()}"] = {"OPENBLAS_CORETYPE": core}
+    return out
+
+
+def main(argv: list[str]) -> int:
+    chosen = settings()
+    if argv == ["--list"]:
+        for name, env in chosen.items():
+            print(name, " ".join(f"{k}={v!r}" for k, v in env.items()))
+        return 0
+    if not chosen:
+        print("numeric back-ends: this machine offers no other setting to run under", flush=True)
+        return 0
+    times = {}
+    for name, extra in chosen.items():
+        env = {**os.environ, **extra, NAME_VARIABLE: name}
+        print(f"\n== {name}: {' '.join(f'{k}={v!r}' for k, v in extra.items())}", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call([sys.executable, "-m", "pytest", "tests/test_numeric_backend.py", *argv], env=env)
+        times[name] = time.perf_counter() - start
+        if code != 0:
+            print(f"== {name}: FAILED (pytest exit code {code})", flush=True)
+            return code
+    print("\n== numeric back-ends passed: " + ", ".join(f"{n} {t:.0f} s" for n, t in times.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

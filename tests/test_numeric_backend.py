@@ -1,0 +1,30 @@
+"""The numeric back-end a run asked for is the one numpy and OpenBLAS actually use (`make test-backends`).
+
+tests/numeric_backends.py re-runs the notebooks with NPY_DISABLE_CPU_FEATURES or OPENBLAS_CORETYPE
+set, and names the setting in BPTEACH_NUMERIC_BACKEND. Both libraries read those variables once,
+when they load, and a name they do not know leaves them on the native back-end without an error
+(OpenBLAS, asked for "Prescott", runs its "Katmai" kernels). This process has the environment of
+the notebook kernels it starts, so what holds here holds there.
+"""
+
+import os
+
+import numeric_backends as nb
+import pytest
+
+NAME = os.environ.get(nb.NAME_VARIABLE)
+
+
+@pytest.mark.skipif(NAME is None, reason="runs inside `make test-backends` only")
+def test_the_setting_took_effect():
+    if NAME == "numpy-baseline":
+        disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+        assert disabled, "NPY_DISABLE_CPU_FEATURES is empty"
+        features = nb._umath().__cpu_features__
+        assert not [f for f in disabled if features.get(f)], "numpy still dispatches to some of them"
+        assert nb.dispatched_features_found() == [], "numpy still dispatches beyond its baseline"
+    else:
+        assert NAME.startswith("openblas-"), f"unknown setting {NAME}"
+        core = NAME.removeprefix("openblas-")
+        assert os.environ.get("OPENBLAS_CORETYPE", "").lower() == core
+        assert (nb.openblas_architecture() or "no OpenBLAS").lower() == core
