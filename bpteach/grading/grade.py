@@ -6,7 +6,6 @@ import json
 import os
 import re
 import secrets
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -14,10 +13,11 @@ import numpy as np
 
 from . import runner
 from .assign import locked_hash, normalise, stub_source, student_notebook
+from .batch import GradingError, sources
+from .batch import grade_path as grade_path
 from .exercises import BY_ID, training_loss
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
+SOURCE = sources()["backprop-exercises"]
 MAX_BYTES = 20 * 1024**2
 USES_BPTEACH = re.compile(r"^\s*(import\s+bpteach|from\s+bpteach)", re.M)  # a hidden import fails at run time
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
@@ -180,13 +180,19 @@ def _judge_training(case, outputs, check) -> bool:
                  f"mean J on the hidden data is {loss:.4f}, the target is {case.expected}")  # fmt: skip
 
 
-def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> dict:
-    """Grade one notebook; always returns a report, whatever the file holds."""
+def grade_submission(path, source: Path = SOURCE, seed: int | None = None, sandbox: str = "bwrap") -> dict:
+    """Grade one notebook; always returns a report, whatever the file holds.
+
+    Every exercise runs in one sandboxed session (runner.Session); `sandbox="none"` is --no-sandbox.
+    An unreadable source, or one without exercises, raises GradingError: never a 0 / 0 report.
+    """
     path = Path(path)
     seed = _seed(seed)
-    setup, exercises, locked = trusted(source)
+    setup, exercises, locked = _trusted_or_fail(source)
+    session = runner.Session(sandbox)
     report = {"submission": path.name, "score": 0.0, "max_score": float(sum(e.points for e, _ in exercises)),
               "exercises": [], "notes": []}  # fmt: skip
+    report["sandbox"] = sandbox
     cells, problem = read_submission(path)
     if problem:
         report["notes"].append(problem)
@@ -224,7 +230,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
             continue  # fmt: skip
         rng = np.random.default_rng([seed, index])
         cases = exercise.make_cases(rng)
-        run = runner.run_exercise(setup, solution, exercise.function, cases, exercise.prepare)
+        run = session.run(setup, solution, exercise.function, cases, exercise.prepare)
         entry["seconds"] = round(run.seconds, 2)
         if run.truncated_output:
             report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")
@@ -242,8 +248,19 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
             passed += ok
         entry["points"] = round(exercise.points * passed / len(cases), 2)
         entry["status"] = "passed" if passed == len(cases) else "partial" if passed else "failed"
+    session.close()
     report["score"] = round(sum(e["points"] for e in report["exercises"]), 2)
     return report
+
+
+def _trusted_or_fail(source):
+    try:
+        setup, exercises, locked = trusted(Path(source))
+    except Exception as err:
+        raise GradingError(f"cannot read the exercise source {source}: {type(err).__name__}: {err}") from err
+    if not exercises:
+        raise GradingError(f"no exercise found in {source} (no solution cell with a known grade_id)")
+    return setup, exercises, locked
 
 
 def _explain(message: str) -> str:
@@ -274,36 +291,3 @@ def markdown(report: dict) -> str:
     if report["notes"]:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in report["notes"]]
     return "\n".join(lines) + "\n"
-
-
-def _grade_one(args):
-    path, source, seed = args
-    try:
-        return grade_submission(path, source, seed)
-    except Exception as err:  # the last line of defence: a report, never a crash
-        return {"submission": Path(path).name, "score": 0.0, "max_score": 0.0, "exercises": [],
-                "notes": [f"the grader failed on this file: {type(err).__name__}: {err}"]}  # fmt: skip
-
-
-def grade_path(path, out=None, jobs: int = 1, source: Path = SOURCE, seed: int | None = None) -> list[dict]:
-    """Grade a notebook or every notebook in a folder; write report.json and report.md for each.
-
-    Reports are written only after every kernel has finished, so no submission can
-    overwrite one.
-    """
-    path = Path(path)
-    files = sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
-    seed = _seed(seed)
-    work = [(f, source, seed) for f in files]
-    if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            reports = list(pool.map(_grade_one, work))
-    else:
-        reports = [_grade_one(w) for w in work]
-    out = Path(out) if out else (path if path.is_dir() else path.parent) / "reports"
-    for f, report in zip(files, reports, strict=True):
-        folder = out / f.stem if path.is_dir() else out
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(json.dumps(report, indent=2))
-        (folder / "report.md").write_text(markdown(report))
-    return reports
