@@ -135,6 +135,9 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
         sys.modules["bpteach"] = None  # it is not in the sandbox either; this only keeps the message short
 
         _set_limits(limits)
+        if limits.get("seccomp", True) and not _no_processes():
+            send({"kind": "status", "status": "error", "message": "the grader could not forbid new processes"})
+            raise SystemExit
         for source in job["setup"]:
             result = shell.run_cell(source, store_history=False)
             if not result.success:
@@ -195,6 +198,51 @@ def _array(np, data: bytes, item: dict):
 
 def _describe(err: BaseException, where: str) -> str:
     return f"{type(err).__name__}: {err} ({where})"
+
+
+# seccomp: the exercise process may start threads, never processes (no fork, vfork, or clone
+# without CLONE_THREAD; clone3 answers ENOSYS so that libc falls back to clone). A fork bomb or
+# a detached process then fails at its first step, even where RLIMIT_NPROC does not hold (root).
+_ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435}, 0x40000000),
+         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435}, None)}  # fmt: skip
+
+
+def _no_processes() -> bool:
+    import platform
+    import struct as _struct
+
+    arch = _ARCH.get(platform.machine())
+    if arch is None:
+        return False
+    audit, numbers, x32 = arch
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, deny, nosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    # (code, jt, jf, k) with symbolic targets resolved below
+    prog = [(ld, 0, 0, 4), (jeq, 0, "deny", audit), (ld, 0, 0, 0)]
+    if x32 is not None:
+        prog.append((jge, "deny", 0, x32))
+    for name in ("fork", "vfork"):
+        if name in numbers:
+            prog.append((jeq, "deny", 0, numbers[name]))
+    prog += [(jeq, "nosys", 0, numbers["clone3"]), (jeq, 0, "allow", numbers["clone"]),
+             (ld, 0, 0, 16), (jset, "allow", "deny", 0x00010000)]  # fmt: skip
+    labels = {"allow": len(prog), "deny": len(prog) + 1, "nosys": len(prog) + 2}
+    prog += [(ret, 0, 0, allow), (ret, 0, 0, deny), (ret, 0, 0, nosys)]
+    raw = b""
+    for i, (code, jt, jf, k) in enumerate(prog):
+        jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        raw += _struct.pack("<HBBI", code, jt, jf, k)
+    buf = ctypes.create_string_buffer(raw)
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = Prog(len(prog), ctypes.addressof(buf))
+    libc = _libc()
+    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
 def _set_limits(limits: dict) -> None:

@@ -34,6 +34,7 @@ HARD_LIMIT = float(os.environ.get("BPTEACH_GRADER_HARD_LIMIT", 60))  # seconds f
 OUTPUT_BUDGET = 64 * 1024  # bytes of stdout/stderr kept per exercise
 MAX_RECORDS = 512  # arrays and type lists per exercise
 MAX_RESULT_BYTES = 64 * 1024**2  # bytes of results per exercise
+SECCOMP = True  # no new processes in an exercise; tests turn it off to check the PID namespace alone
 HARNESS = (Path(__file__).with_name("harness.py")).read_text()
 DIED = "the kernel died (os._exit, a crash, or a resource limit)"
 
@@ -53,7 +54,7 @@ class RunResult:
 def limits() -> dict:
     return {"memory": _sandbox.MEMORY_BYTES, "cpu": _sandbox.CPU_SECONDS, "file_bytes": _sandbox.FILE_BYTES,
             "processes": _sandbox.PROCESSES, "timeout": CELL_TIMEOUT, "output_budget": OUTPUT_BUDGET,
-            "result_bytes": MAX_RESULT_BYTES}  # fmt: skip
+            "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
 
 
 class Session:
