@@ -21,12 +21,16 @@ import builtins
 import ctypes
 import json
 import os
+import platform
 import resource
 import select
+import shutil
 import signal
 import struct
 import sys
 import time
+
+MARKER = "BPTEACH-HARNESS"  # in every sandboxed process's argv: tests look for survivors by it
 
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
@@ -121,18 +125,7 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
                     args[name] = {"float": float, "int": int}.get(item["kind"], lambda v: v)(value)
             cases.append(args)
 
-        from IPython.core.error import StdinNotImplementedError
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
-
-        def no_input(*_args, **_kwargs):
-            raise StdinNotImplementedError("raw_input was called, but this frontend does not support input requests.")
-
-        config = Config()
-        config.HistoryManager.enabled = False
-        shell = InteractiveShell.instance(config=config)
-        builtins.input = no_input
-        sys.modules["bpteach"] = None  # it is not in the sandbox either; this only keeps the message short
+        shell = _shell()
 
         _set_limits(limits)
         if limits.get("seccomp", True) and not _no_processes():
@@ -191,6 +184,24 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
         os._exit(0)
 
 
+def _shell():
+    """The IPython shell every exercise starts from: made once, before the first fork."""
+    from IPython.core.error import StdinNotImplementedError
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    def no_input(*_args, **_kwargs):
+        raise StdinNotImplementedError("raw_input was called, but this frontend does not support input requests.")
+
+    if not InteractiveShell.initialized():
+        config = Config()
+        config.HistoryManager.enabled = False
+        InteractiveShell.instance(config=config)
+    builtins.input = no_input
+    sys.modules["bpteach"] = None  # it is not in the sandbox either; this only keeps the message short
+    return InteractiveShell.instance()
+
+
 def _array(np, data: bytes, item: dict):
     start, stop = item["offset"], item["offset"] + item["nbytes"]
     return np.frombuffer(data[start:stop], dtype=item["dtype"]).reshape(item["shape"]).copy()
@@ -208,9 +219,6 @@ _ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3":
 
 
 def _no_processes() -> bool:
-    import platform
-    import struct as _struct
-
     arch = _ARCH.get(platform.machine())
     if arch is None:
         return False
@@ -232,7 +240,7 @@ def _no_processes() -> bool:
     for i, (code, jt, jf, k) in enumerate(prog):
         jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
         jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
-        raw += _struct.pack("<HBBI", code, jt, jf, k)
+        raw += struct.pack("<HBBI", code, jt, jf, k)
     buf = ctypes.create_string_buffer(raw)
 
     class Prog(ctypes.Structure):
@@ -323,9 +331,35 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
     _wait_gone(child)
     for fd in (out_r, res_r):
         os.close(fd)
+    _wipe(limits["work"], limits.get("keep", []))
     header = {"timeout": timed_out, "overflow": overflow, "truncated": truncated, "nested": bool(nested),
               "seconds": time.monotonic() - start, "output": output.decode(errors="replace")}  # fmt: skip
     return frame(header, b"" if overflow else bytes(results))
+
+
+def _wipe(folder: str, keep: list[str]) -> None:
+    """Empty the writable folder between exercises: nothing one leaves is there for the next."""
+    for name in os.listdir(folder):
+        if name in keep and name != "exercise0":
+            continue
+        path = os.path.join(folder, name)
+        for root, dirs, _ in os.walk(path):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o700)
+                except OSError:
+                    pass
+        try:
+            os.chmod(path, 0o700)
+        except OSError:
+            pass
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _kill(child: int | None, nested: bool) -> None:
@@ -373,8 +407,9 @@ def main() -> None:
         os.dup2(null, fd)
     _libc().prctl(PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for what the exercises start
     import numpy  # noqa: F401 - paid once per submission; every fork starts with it loaded
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
+    _shell()
+    limits["keep"] = sorted(os.listdir(limits["work"]))  # the shell's own folders survive the wipes
     index = 0
     while True:
         message = read_message(jobs)
