@@ -288,8 +288,7 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
             child = os.fork()
             if child == 0:
                 os.close(PID_FD)
-                if not nested:
-                    os.setsid()
+                os.setsid()  # its own process group: kill(0, ...) cannot reach the harness
                 _exercise(job, data, limits, index)
             os.write(PID_FD, struct.pack("<iB", child, nested))
             for fd in (0, 1, 2, RESULT_FD, PID_FD):
