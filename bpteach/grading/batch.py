@@ -90,15 +90,12 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
     if not files:
         raise GradingError(f"no .ipynb file in {path}")
     chosen = Path(source) if source else None
-    max_score = None
-    if chosen is not None:
-        _, exercises, _ = _trusted_or_fail(chosen)
-        max_score = float(sum(e.points for e, _ in exercises))
-    else:
-        for shipped in sources().values() or [None]:
-            if shipped is None:
-                raise GradingError("no exercise notebook is installed with bpteach")
-            _trusted_or_fail(shipped)
+    maxima = {}  # source -> max score, for the entry of a submission the grader failed on
+    for candidate in [chosen] if chosen is not None else list(sources().values()):
+        _, exercises, _ = _trusted_or_fail(candidate)
+        maxima[candidate] = float(sum(e.points for e, _ in exercises))
+    if not maxima:
+        raise GradingError("no exercise notebook is installed with bpteach")
     if sandbox == "bwrap":
         _sandbox.check()
     out = Path(out) if out else (path if path.is_dir() else path.parent) / "reports"
@@ -118,10 +115,13 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
                     return old
             except (OSError, ValueError, AttributeError):
                 pass
+        target = chosen
         try:
-            report = grade_submission(f, chosen or source_for(f), seed, sandbox=sandbox)
+            target = chosen or source_for(f)
+            report = grade_submission(f, target, seed, sandbox=sandbox)
         except Exception as err:  # the last line of defence: an entry, never a lost batch
-            report = {"submission": f.name, "score": 0.0, "max_score": max_score or 0.0, "exercises": [],
+            top = maxima.get(target, max(maxima.values()))
+            report = {"submission": f.name, "score": 0.0, "max_score": top, "exercises": [],
                       "notes": [f"the grader failed on this file: {type(err).__name__}: {err}"],
                       "error": True, "sandbox": sandbox}  # fmt: skip
         report["sha256"], report["seed_id"] = sha, seed_id
@@ -140,7 +140,7 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
                 reports[i] = future.result()
             except Exception as err:  # writing the report failed (disk full?): still an entry
                 note = f"no report could be written: {err}"
-                reports[i] = {"submission": files[i].name, "score": 0.0, "max_score": max_score or 0.0,
+                reports[i] = {"submission": files[i].name, "score": 0.0, "max_score": max(maxima.values()),
                               "exercises": [], "notes": [note], "error": True}  # fmt: skip
             if bar is not None:
                 bar.update(1)
