@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     s.add_argument("-o", "--out", default="autograder.zip")
     s.add_argument("--seed", type=int, help="secret seed of the hidden inputs (default: a new random one)")
     s.add_argument("--wheel", help="a bpteach wheel to install in the bundle (default: the running bpteach's code)")
+    s.add_argument("--no-sandbox", action="store_true",
+                   help="for a platform that forbids user namespaces: Gradescope's container is then the only wall")
     args = ap.parse_args(argv)
 
     from .grading.batch import GradingError
@@ -43,7 +45,7 @@ def main(argv=None) -> int:
         if args.command == "gradescope":
             from .grading.gradescope import bundle
 
-            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel)
+            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "bwrap")
             print(f"wrote {path} (its seed is secret: share the zip with Gradescope only)")
             return 0
         from .grading.batch import grade_path
