@@ -31,9 +31,6 @@ def sources() -> dict[str, Path]:
     found = {}
     if folder.is_dir():
         found = {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".ipynb")}
-    if not found:  # a checkout from before the notebooks moved into the package
-        legacy = Path(__file__).resolve().parents[2] / "notebooks" / "exercises"
-        found = {p.stem: p for p in legacy.glob("*.ipynb")}
     return found
 
 
