@@ -78,6 +78,8 @@ def command(python: str, harness: str, limits_json: str) -> list[str]:
             argv += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             argv += ["--ro-bind", str(top), str(top)]
+    # the writable tmpfs first: a Python that lives under /tmp is then bound on top of it, read-only
+    argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     if Path("/etc/ld.so.cache").exists():
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     bound = python_paths()
@@ -85,7 +87,7 @@ def command(python: str, harness: str, limits_json: str) -> list[str]:
         argv += ["--ro-bind", path, path]
     for path in hidden_paths(bound):
         argv += ["--tmpfs", path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]
     real_python = python if os.path.isabs(python) else shutil.which(python) or python
