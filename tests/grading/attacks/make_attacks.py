@@ -292,8 +292,12 @@ attack("classmate-connection-file", WALK + """
 WON = False
 for path in _walk():
     if os.path.basename(path).startswith("kernel-") and path.endswith(".json"):
-        print("found", path)
-        WON = True
+        try:
+            if '"shell_port"' in open(path).read():  # a live kernel's connection file, HMAC key included
+                print("found", path)
+                WON = True
+        except OSError:
+            pass
 """)
 attack("reads-classmates-notebooks", WALK + """
 WON = False
