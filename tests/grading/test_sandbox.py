@@ -268,3 +268,12 @@ def test_no_sandbox_leaves_nothing_in_tmp(tmp_path, monkeypatch):
                               sandbox="none")  # fmt: skip
     assert run.status == "ok"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_runs_before_the_call_and_may_record_evidence():
+    prepare = '    _args["y"] = _args["y"] * 0\n    _bpteach_evidence["calls"] = _np.array(3)\n'
+    run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), prepare, sandbox="none")
+    assert run.status == "ok", run.message
+    for n in range(2):
+        assert int(run.inputs_after[n]["ev__calls"]) == 3
+        assert np.all(run.inputs_after[n]["in__y"] == 0)
