@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bpteach.grading import assign
 from bpteach.grading.grade import SOURCE, STATUSES, grade_submission
+from bpteach.grading.harness import MARKER
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -33,7 +34,7 @@ def sandbox_kernels() -> list[int]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if b"bpteach.grading.sandbox" in (proc / "cmdline").read_bytes():
+                if MARKER.encode() in (proc / "cmdline").read_bytes():  # every sandboxed process's argv
                     pids.append(int(proc.name))
             except OSError:
                 pass
