@@ -1,12 +1,34 @@
-"""Auto-grading of the exercise notebooks (notebooks/exercises/): `bpteach assign` and `bpteach grade`.
+"""Auto-grading of the exercise notebooks: `bpteach assign`, `bpteach grade`, `bpteach gradescope`.
 
-The rule: no score is decided by a process that ran student code. Each exercise
-runs in a fresh, resource-limited kernel that only writes plain .npy arrays; the
-grader's own process loads them (allow_pickle=False) and judges them against the
-reference in bpteach on hidden inputs.
+Threat model. A submission is hostile code. The rule: nothing it runs can affect any report,
+any file outside its own scratch folder, or any process once its exercise is over, and it
+cannot see the reference. The operating system enforces it, not Python:
+
+- One bubblewrap sandbox per submission (sandbox.py): new user, PID, IPC, network, UTS and
+  cgroup namespaces, uid 65534, no capabilities, --die-with-parent, an explicit environment
+  (no secret seed, no tokens), read-only /usr and Python install, bpteach itself covered by an
+  empty tmpfs, no repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp
+  as the only writable place. No network: nothing to connect to, not even the host's loopback.
+- Inside, the harness (harness.py, passed as text, never imported) forks one process per
+  exercise into a user and PID namespace of its own, where it is PID 1: when it ends, the
+  kernel kills whatever it started. A seccomp filter forbids new processes altogether
+  (threads are allowed), rlimits cap memory, CPU time and file size, a wall clock bounds the
+  exercise, and the writable folder is emptied before the next exercise.
+- What crosses back is a byte stream of (dtype, shape, raw bytes) records, parsed by the
+  grader under bounds on size and count; only numbers and text become arrays. Nothing is
+  unpickled and no file the submission wrote is ever opened. The grader judges the arrays in
+  its own process, against the reference it computes itself.
+
+Not defended against: kernel exploits and container escapes, CPU side channels (timing,
+caches, Spectre-class), a submission that spends its own time and memory up to the limits,
+and, within one submission, an exercise's code tampering with its own process (it can only
+lose its own points). `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit
+environment and bounded read-back, but the code runs as the grader's user with the grader's
+file system and network: use it only inside a container that is the sandbox (e.g. Gradescope).
 """
 
 from .assign import assign
-from .grade import grade_path, grade_submission
+from .batch import grade_path
+from .grade import grade_submission
 
 __all__ = ["assign", "grade_path", "grade_submission"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -13,11 +12,12 @@ import numpy as np
 
 from . import runner
 from .assign import locked_hash, normalise, stub_source, student_notebook
+from .batch import GradingError, sources
+from .batch import grade_path as grade_path
 from .exercises import BY_ID, case_rng, training_loss
 from .report import markdown
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
+SOURCE = sources()["backprop-exercises"]
 MAX_BYTES = 20 * 1024**2
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
@@ -296,13 +296,19 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
     return ok
 
 
-def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> dict:
-    """Grade one notebook; always returns a report, whatever the file holds."""
+def grade_submission(path, source: Path = SOURCE, seed: int | None = None, sandbox: str = "bwrap") -> dict:
+    """Grade one notebook; always returns a report, whatever the file holds.
+
+    Every exercise runs in one sandboxed session (runner.Session); `sandbox="none"` is --no-sandbox.
+    An unreadable source, or one without exercises, raises GradingError: never a 0 / 0 report.
+    """
     path = Path(path)
     seed = _seed(seed)
-    setup, exercises, locked = trusted(source)
+    setup, exercises, locked = _trusted_or_fail(source)
+    session = runner.Session(sandbox)
     report = {"submission": path.name, "score": 0.0, "max_score": float(sum(e.points for e, _ in exercises)),
               "exercises": [], "notes": []}  # fmt: skip
+    report["sandbox"] = sandbox
     cells, problem = read_submission(path)
     if problem:
         report["notes"].append(problem)
@@ -332,7 +338,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
                                                "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
         cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
-        run = runner.run_exercise(setup, solution, exercise.function, cases, exercise.prepare)
+        run = session.run(setup, solution, exercise.function, cases, exercise.prepare)
         entry["seconds"] = round(run.seconds, 2)
         if run.truncated_output:
             report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")
@@ -350,8 +356,19 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None) -> di
             passed += ok
         entry["points"] = round(exercise.points * passed / len(cases), 2)
         entry["status"] = "passed" if passed == len(cases) else "partial" if passed else "failed"
+    session.close()
     report["score"] = round(sum(e["points"] for e in report["exercises"]), 2)
     return report
+
+
+def _trusted_or_fail(source):
+    try:
+        setup, exercises, locked = trusted(Path(source))
+    except Exception as err:
+        raise GradingError(f"cannot read the exercise source {source}: {type(err).__name__}: {err}") from err
+    if not exercises:
+        raise GradingError(f"no exercise found in {source} (no solution cell with a known grade_id)")
+    return setup, exercises, locked
 
 
 def _explain(message: str) -> str:
@@ -367,36 +384,3 @@ def _seed(seed):
         return int(seed)
     env = os.environ.get("BPTEACH_GRADER_SEED")
     return int(env) if env else secrets.randbits(32)
-
-
-def _grade_one(args):
-    path, source, seed = args
-    try:
-        return grade_submission(path, source, seed)
-    except Exception as err:  # the last line of defence: a report, never a crash
-        return {"submission": Path(path).name, "score": 0.0, "max_score": 0.0, "exercises": [],
-                "notes": [f"the grader failed on this file: {type(err).__name__}: {err}"]}  # fmt: skip
-
-
-def grade_path(path, out=None, jobs: int = 1, source: Path = SOURCE, seed: int | None = None) -> list[dict]:
-    """Grade a notebook or every notebook in a folder; write report.json and report.md for each.
-
-    Reports are written only after every kernel has finished, so no submission can
-    overwrite one.
-    """
-    path = Path(path)
-    files = sorted(path.glob("*.ipynb")) if path.is_dir() else [path]
-    seed = _seed(seed)
-    work = [(f, source, seed) for f in files]
-    if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            reports = list(pool.map(_grade_one, work))
-    else:
-        reports = [_grade_one(w) for w in work]
-    out = Path(out) if out else (path if path.is_dir() else path.parent) / "reports"
-    for f, report in zip(files, reports, strict=True):
-        folder = out / f.stem if path.is_dir() else out
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(json.dumps(report, indent=2))
-        (folder / "report.md").write_text(markdown(report))
-    return reports

@@ -1,55 +1,115 @@
-"""The kernel launcher for student code: limits first, then an ordinary ipykernel.
+"""The bubblewrap sandbox one submission runs in, and the environment it gets.
 
-Runs as `python -m bpteach.grading.sandbox -f CONNECTION_FILE`. Before the kernel
-starts it caps memory, CPU time, file size and processes with setrlimit, asks
-Linux to kill it if the grader dies, and makes bpteach unimportable (the
-reference must not be reachable from a submission).
+`command(python, harness_source, limits)` is the argv that starts the in-sandbox harness:
+new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a required user
+namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
+explicit environment (`--clearenv`), read-only binds of /usr and of the Python install and
+site-packages the grader itself runs on (numpy, matplotlib, IPython), with bpteach's own
+package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place.
+No repository, home folder, reports folder or exercise source is mounted.
 """
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import os
-import resource
-import signal
+import shutil
+import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
-MEMORY_BYTES = int(os.environ.get("BPTEACH_SANDBOX_MEMORY", 2 * 1024**3))
-CPU_SECONDS = int(os.environ.get("BPTEACH_SANDBOX_CPU", 60))
-FILE_BYTES = 64 * 1024**2
-PROCESSES = 256
+MEMORY_BYTES = int(os.environ.get("BPTEACH_SANDBOX_MEMORY", 2 * 1024**3))  # address space per exercise process
+CPU_SECONDS = int(os.environ.get("BPTEACH_SANDBOX_CPU", 60))  # CPU time per exercise process
+FILE_BYTES = 64 * 1024**2  # largest file it may write
+PROCESSES = 64  # RLIMIT_NPROC inside the exercise's user namespace
+TMPFS_BYTES = 256 * 1024**2  # the only writable place
 
+# The environment inside: nothing of the grader's (no BPTEACH_GRADER_SEED, no tokens, no HOME).
+ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",  # one thread: the harness must stay single-threaded to fork and unshare
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "MPLCONFIGDIR": "/tmp/.matplotlib",
+    "IPYTHONDIR": "/tmp/.ipython",
+}
 
-def limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:  # not enforced for root, but it is for the usual grading user
-        resource.setrlimit(resource.RLIMIT_NPROC, (PROCESSES, PROCESSES))
-    except (ValueError, OSError):
-        pass
-    try:  # PR_SET_PDEATHSIG: die with the process that started us
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def hide_bpteach() -> None:
-    for name in [m for m in sys.modules if m == "bpteach" or m.startswith("bpteach.")]:
-        del sys.modules[name]
-    sys.modules["bpteach"] = None  # `import bpteach` now raises ImportError
+PACKAGE = "the Debian/Ubuntu package `bubblewrap` (apt-get install bubblewrap)"
 
 
-def main() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)  # the kernel's own log lines; student output travels over iopub
-    limit()
-    hide_bpteach()
-    from ipykernel import kernelapp
-
-    kernelapp.launch_new_instance()
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing, or this kernel does not let it create user namespaces."""
 
 
-if __name__ == "__main__":
-    main()
+def python_paths() -> list[str]:
+    """What the harness needs read-only: the interpreter's prefixes, its stdlib and site-packages."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(sysconfig.get_paths().get(key, ""))
+    paths.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    real = {os.path.realpath(p) for p in paths if p and os.path.isdir(p)}
+    real.add(os.path.dirname(os.path.realpath(sys.executable)))
+    keep = sorted(p for p in real if p != "/" and not p.startswith("/usr/"))
+    # drop paths already inside another bound path
+    return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
+
+
+def hidden_paths(bound: list[str]) -> list[str]:
+    """bpteach's own package, wherever it sits inside a bound path: covered by an empty tmpfs."""
+    here = os.path.realpath(Path(__file__).resolve().parents[1])
+    roots = [*bound, "/usr"]
+    return [here] if any(here == r or here.startswith(r + "/") for r in roots) else []
+
+
+def command(python: str, harness: str, limits_json: str) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxUnavailable(_refusal("bwrap is not installed"))
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+            "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
+            "--ro-bind", "/usr", "/usr"]  # fmt: skip
+    for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        top = Path("/") / link
+        if top.is_symlink():
+            argv += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            argv += ["--ro-bind", str(top), str(top)]
+    # the writable tmpfs first: a Python that lives under /tmp is then bound on top of it, read-only
+    argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    if Path("/etc/ld.so.cache").exists():
+        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    bound = python_paths()
+    for path in bound:
+        argv += ["--ro-bind", path, path]
+    for path in hidden_paths(bound):
+        argv += ["--tmpfs", path]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    for key, value in ENVIRONMENT.items():
+        argv += ["--setenv", key, value]
+    real_python = python if os.path.isabs(python) else shutil.which(python) or python
+    return [*argv, "--", real_python, "-I", "-B", "-c", harness, limits_json]
+
+
+@functools.lru_cache(maxsize=1)
+def check() -> str:
+    """'bwrap' when a sandbox starts here; SandboxUnavailable, naming the way out, otherwise."""
+    argv = command(sys.executable, "import numpy, IPython", "{}")
+    try:
+        done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=60,
+                              stdin=subprocess.DEVNULL, cwd="/")  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as err:
+        raise SandboxUnavailable(_refusal(f"bwrap could not start: {err}")) from err
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip()[-300:] or f"exit code {done.returncode}"
+        raise SandboxUnavailable(_refusal(f"bwrap failed ({why}); are user namespaces allowed?"))
+    return "bwrap"
+
+
+def _refusal(why: str) -> str:
+    return (f"cannot sandbox the submissions: {why}. Install {PACKAGE} on a kernel that allows "
+            "unprivileged user namespaces, or pass --no-sandbox to run student code without "
+            "OS isolation (every report then says \"sandbox\": \"none\").")  # fmt: skip

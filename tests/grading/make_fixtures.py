@@ -15,8 +15,8 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-STUDENT = ROOT / "notebooks" / "exercises" / "student" / "backprop-exercises.ipynb"
-SOURCE = ROOT / "notebooks" / "exercises" / "backprop-exercises.ipynb"
+STUDENT = ROOT / "bpteach" / "grading" / "notebooks" / "student" / "backprop-exercises.ipynb"
+SOURCE = ROOT / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb"
 OUT = HERE / "fixtures"
 
 GOOD = {

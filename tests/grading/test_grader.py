@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from bpteach.grading import assign
 from bpteach.grading.exercises import BY_ID, EXERCISES, case_rng
 from bpteach.grading.grade import SOURCE, STATUSES, grade_submission
+from bpteach.grading.harness import MARKER
 from bpteach.grading.report import markdown
 
 HERE = Path(__file__).resolve().parent
@@ -36,8 +37,7 @@ def sandbox_kernels() -> list[int]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                cmdline = (proc / "cmdline").read_bytes()  # ours only: other checkouts may be grading too
-                if b"bpteach.grading.sandbox" in cmdline and sys.executable.encode() in cmdline:
+                if MARKER.encode() in (proc / "cmdline").read_bytes():  # every sandboxed process's argv
                     pids.append(int(proc.name))
             except OSError:
                 pass

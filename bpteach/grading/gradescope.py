@@ -1,0 +1,145 @@
+"""A Gradescope autograder bundle: `bpteach gradescope -o autograder.zip`.
+
+The zip holds what Gradescope expects at its top level: `setup.sh` (run once, as root, on
+Gradescope's Ubuntu image: installs bubblewrap and bpteach with its `grade` extra into
+/autograder/venv) and `run_autograder` (run once per submission: grades
+/autograder/submission/*.ipynb in the bwrap sandbox and writes
+/autograder/results/results.json in Gradescope's format). It also holds bpteach itself (the
+running package's code, or a wheel given with --wheel) and `bpteach-gradescope.json` with the
+secret seed of the hidden inputs, drawn when the bundle is made. Students never see the bundle.
+
+`python -m bpteach.grading.gradescope [--root /autograder]` is what run_autograder calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+CONFIG = "bpteach-gradescope.json"
+
+SETUP = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --quiet --upgrade pip
+{install}
+"""
+
+RUN = """#!/usr/bin/env bash
+# Gradescope runs this once per submission. AUTOGRADER_ROOT and BPTEACH_PYTHON exist for tests.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PY="${BPTEACH_PYTHON:-$ROOT/venv/bin/python}"
+cd "$ROOT/source"
+PYTHONPATH="$ROOT/source/vendor${PYTHONPATH:+:$PYTHONPATH}" exec "$PY" -m bpteach.grading.gradescope --root "$ROOT"
+"""
+
+
+def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "bwrap") -> tuple[Path, int]:
+    """Write the autograder zip; return its path and the seed it holds."""
+    from .batch import sources
+
+    out = Path(out)
+    seed = secrets.randbits(32) if seed is None else int(seed)
+    with tempfile.TemporaryDirectory(prefix="bpteach-gradescope-") as tmp:
+        root = Path(tmp)
+        if wheel:
+            wheel = Path(wheel)
+            shutil.copy(wheel, root / wheel.name)
+            install = f'/autograder/venv/bin/pip install --quiet "/autograder/source/{wheel.name}[grade]"'
+        else:  # the running bpteach's code, vendored; its dependencies from PyPI
+            package = Path(__file__).resolve().parents[1]
+            shutil.copytree(package, root / "vendor" / "bpteach", ignore=shutil.ignore_patterns("__pycache__"))
+            (root / "requirements.txt").write_text("\n".join(_requirements()) + "\n")
+            install = "/autograder/venv/bin/pip install --quiet -r /autograder/source/requirements.txt"
+        (root / "setup.sh").write_text(SETUP.format(install=install))
+        (root / "run_autograder").write_text(RUN)
+        (root / CONFIG).write_text(json.dumps({"seed": seed, "sandbox": sandbox, "sources": sorted(sources())}))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    info = zipfile.ZipInfo(str(path.relative_to(root)), date_time=(2020, 1, 1, 0, 0, 0))
+                    executable = path.name in ("setup.sh", "run_autograder")
+                    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    z.writestr(info, path.read_bytes())
+    return out, seed
+
+
+def _requirements() -> list[str]:
+    """bpteach's runtime and `grade` requirements, as its installed metadata states them."""
+    from importlib import metadata
+
+    try:
+        reqs = metadata.requires("bpteach") or []
+    except metadata.PackageNotFoundError:
+        reqs = []
+    keep = [r.split(";")[0].strip() for r in reqs if "extra ==" not in r or "'grade'" in r or '"grade"' in r]
+    return keep or ["numpy>=1.24", "matplotlib>=3.7", "ipywidgets>=8.1,<9", "nbformat>=5.9", "ipython>=8",
+                    "tqdm>=4.60"]  # fmt: skip
+
+
+def results(report: dict) -> dict:
+    """A bpteach report in Gradescope's results.json format (score, tests[] with the hints in output)."""
+    tests = []
+    for e in report["exercises"]:
+        lines = [f"status: {e['status'].replace('_', ' ')}"]
+        lines += [f"- {c['message']}" for c in e["checks"] if not c["passed"] and c["message"]]
+        tests.append({"name": e["name"], "score": e["points"], "max_score": e["max_points"],
+                      "output": "\n".join(lines), "visibility": "visible"})  # fmt: skip
+    output = "\n".join(f"- {n}" for n in report.get("notes", []))
+    return {"score": report["score"], "output": output, "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": tests}  # fmt: skip
+
+
+def run(root: Path) -> int:
+    """Grade the submission under ROOT/submission and write ROOT/results/results.json."""
+    from .batch import GradingError, source_for
+    from .grade import grade_submission
+    from .sandbox import SandboxUnavailable, check
+
+    start = time.monotonic()
+    config = json.loads((root / "source" / CONFIG).read_text())
+    target = root / "results" / "results.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    notebooks = sorted(p for p in (root / "submission").glob("*.ipynb") if p.is_file())
+    try:
+        if not notebooks:
+            raise GradingError("no .ipynb file was submitted")
+        if config.get("sandbox", "bwrap") == "bwrap":
+            check()
+        path = notebooks[0]
+        report = grade_submission(path, source_for(path), int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
+        if len(notebooks) > 1:
+            report["notes"].append(f"several notebooks were submitted; {path.name} was graded")
+        data = results(report)
+        code = 0
+    except (GradingError, SandboxUnavailable) as err:
+        data, code = {"score": 0.0, "output": f"The autograder could not grade this submission: {err}",
+                      "visibility": "visible", "tests": []}, 1  # fmt: skip
+    data["execution_time"] = round(time.monotonic() - start, 2)
+    target.write_text(json.dumps(data, indent=2))
+    return code
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bpteach.grading.gradescope")
+    ap.add_argument("--root", default="/autograder")
+    return run(Path(ap.parse_args(argv).root))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

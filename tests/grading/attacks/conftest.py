@@ -1,0 +1,3 @@
+"""The attack notebooks are hostile code: never collect them (pytest --nbval would run them unsandboxed)."""
+
+collect_ignore_glob = ["fixtures/*"]

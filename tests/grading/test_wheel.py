@@ -1,0 +1,104 @@
+"""An installed bpteach grades with no checkout: build the wheel, install it into a fresh venv, grade.
+
+The fresh venv gets its dependencies from this venv's site-packages (a .pth line, so no
+download and no copy) and bpteach itself only from the wheel. From a folder outside the
+repository it grades the shipped full solution to full marks, then the whole corpus (the 45
+fixtures and the attacks) in one --jobs 2 run, each to its expected verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bpteach.grading.sandbox import SandboxUnavailable, check
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+LIMITS = {"BPTEACH_GRADER_CELL_TIMEOUT": "40", "BPTEACH_GRADER_HARD_LIMIT": "80"}
+
+
+def bwrap_works() -> bool:
+    try:
+        return check() == "bwrap"
+    except SandboxUnavailable:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not bwrap_works() and not os.environ.get("CI"), reason="bwrap unavailable here")
+
+
+def run(argv, **kwargs):
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, **kwargs)
+    assert done.returncode == 0, f"{argv}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("wheel")
+    tree = base / "tree"  # a copy of the sources, so that building leaves nothing in the checkout
+    tree.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, tree / name)
+    shutil.copytree(REPO / "bpteach", tree / "bpteach", ignore=shutil.ignore_patterns("__pycache__"))
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+         str(base / "dist"), str(tree)])  # fmt: skip
+    wheel = next((base / "dist").glob("bpteach-*.whl"))
+    venv = base / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    python = venv / "bin" / "python"
+    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    Path(purelib, "deps-from-the-test-venv.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
+         str(wheel)])  # fmt: skip
+    work = base / "work"  # outside the repository
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BPTEACH_GRADER_SEED")}
+    return {"python": python, "bpteach": venv / "bin" / "bpteach", "purelib": Path(purelib), "work": work,
+            "env": {**env, **LIMITS}}  # fmt: skip
+
+
+def test_bpteach_comes_from_the_wheel(installed):
+    where = run([str(installed["python"]), "-c", "import bpteach; print(bpteach.__file__)"],
+                cwd=installed["work"], env=installed["env"]).stdout.strip()  # fmt: skip
+    assert where.startswith(str(installed["purelib"]))
+    assert (installed["purelib"] / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb").is_file()
+
+
+def test_assign_and_grade_the_full_solution(installed):
+    work, env = installed["work"], installed["env"]
+    run([str(installed["bpteach"]), "assign", "-o", "student"], cwd=work, env=env)
+    assert (work / "student" / "backprop-exercises.ipynb").is_file()
+    full = installed["purelib"] / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb"
+    shutil.copy(full, work / "full.ipynb")
+    done = run([str(installed["bpteach"]), "grade", "full.ipynb", "--out", "out", "--seed", "1"], cwd=work, env=env)
+    report = json.loads((work / "out" / "report.json").read_text())
+    assert report["score"] == report["max_score"] == 14 and report["sandbox"] == "bwrap", done.stdout
+    done = run([str(installed["bpteach"]), "grade", "student/backprop-exercises.ipynb", "--out", "out2", "--seed", "1"],
+               cwd=work, env=env)  # fmt: skip
+    assert json.loads((work / "out2" / "report.json").read_text())["score"] == 0
+
+
+def test_the_whole_corpus_in_the_wheel_install(installed):
+    work, env = installed["work"], installed["env"]
+    corpus = work / "corpus"
+    shutil.copytree(HERE / "fixtures", corpus)
+    for path in (HERE / "attacks" / "fixtures").glob("*.ipynb"):
+        shutil.copy(path, corpus / path.name)
+    expected = json.loads((HERE / "expected.json").read_text())
+    attacks = json.loads((HERE / "attacks" / "expected.json").read_text())
+    run([str(installed["bpteach"]), "grade", str(corpus), "--out", "reports", "--jobs", "2", "--seed", "7",
+         "--no-progress"], cwd=work, env=env)  # fmt: skip
+    for name, want in {**expected, **attacks}.items():
+        got = json.loads((work / "reports" / want.get("folder", name) / "report.json").read_text())
+        assert got["score"] == want["score"], f"{name}: {got['score']} != {want['score']}"
+        for e in got["exercises"]:
+            assert e["status"] == want.get("status", {}).get(e["grade_id"], want.get("others", "not_attempted")), name
