@@ -15,7 +15,6 @@ from .assign import locked_hash, normalise, stub_source, student_notebook
 from .batch import GradingError, sources
 from .batch import grade_path as grade_path
 from .exercises import BY_ID, case_rng, training_loss
-from .report import markdown
 
 SOURCE = sources()["backprop-exercises"]
 MAX_BYTES = 20 * 1024**2

@@ -145,8 +145,8 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
             namespace["_np"] = np
             # trusted code: it may change _args, record evidence (name -> callable, read after the
             # call) and define the function to call; it sees the learner's names as globals
-            exec(compile("def _bpteach_prepare(_args, _evidence):\n" + job["prepare"] + "\n    return _args, locals()\n",
-                         "<prepare>", "exec"), namespace)  # fmt: skip
+            source = "def _bpteach_prepare(_args, _evidence):\n" + job["prepare"] + "\n    return _args, locals()\n"
+            exec(compile(source, "<prepare>", "exec"), namespace)
             prepare = namespace.pop("_bpteach_prepare")
         for n, args in enumerate(cases):
             evidence, local = {}, {}

@@ -237,3 +237,17 @@ def test_any_file_gets_a_report_never_a_crash(tmp_path_factory, data):
     path.write_bytes(data)
     report = grade_submission(path, seed=1)
     assert report["score"] == 0 and len(report["exercises"]) == 7
+
+
+def test_missing_evidence_fails_the_check():
+    """A check whose evidence never arrived fails: no record of an input is not a pass."""
+    from bpteach.grading.grade import judge_case
+
+    exercise = BY_ID["ex1-output-delta"]
+    case = exercise.make_cases(np.random.default_rng(0))[0]
+    outputs = {"out": np.asarray(case.expected)}
+    ok, checks = judge_case(exercise, case, outputs, {}, {"out": "ndarray"})
+    assert not ok
+    assert any("the evidence is missing" in c["message"] for c in checks if not c["passed"])
+    after = {f"in__{k}": np.asarray(v) for k, v in case.inputs.items()}
+    assert judge_case(exercise, case, outputs, after, {"out": "ndarray"})[0]

@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 ATTACKS = HERE / "attacks" / "fixtures"
 SETUP = ["import numpy as np\n\ndef sigmoid_prime(z):\n    s = 1 / (1 + np.exp(-z))\n    return s * (1 - s)\n"]
-GOOD = "def output_delta(y, h, z):\n    return -(y - h) * sigmoid_prime(z)\n"
+GOOD = "def output_delta(y, h, fprime_z):\n    return -(y - h) * fprime_z\n"
 EX1 = BY_ID["ex1-output-delta"]
 
 
@@ -64,10 +64,10 @@ def test_a_good_answer_crosses_as_arrays(sandbox):
     run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), sandbox=sandbox)
     assert run.status == "ok", run.message
     for n, case in enumerate(cases()):
-        want = -(case.inputs["y"] - case.inputs["h"]) * (lambda s: s * (1 - s))(1 / (1 + np.exp(-case.inputs["z"])))
+        want = -(case.inputs["y"] - case.inputs["h"]) * case.inputs["fprime_z"]
         np.testing.assert_allclose(run.outputs[n]["out"], want, rtol=1e-12)
         assert run.types[n]["out"] == "ndarray"
-        assert set(run.inputs_after[n]) == {"in__y", "in__h", "in__z"}
+        assert set(run.inputs_after[n]) == {"in__y", "in__h", "in__fprime_z"}
 
 
 @needs_bwrap
@@ -133,10 +133,10 @@ def test_wall_clock_limit(sandbox, monkeypatch):
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_results_are_bounded(sandbox):
-    many = "def output_delta(y, h, z):\n    return {i: y for i in range(5000)}\n"
+    many = "def output_delta(y, h, fprime_z):\n    return {i: y for i in range(5000)}\n"
     run = runner.run_exercise(SETUP, many, "output_delta", cases(), sandbox=sandbox)
     assert sum(len(v) for v in run.outputs.values()) <= 2 * runner.MAX_RECORDS
-    huge = "def output_delta(y, h, z):\n    return np.zeros(10 * 1024**2)\n"  # 80 MiB
+    huge = "def output_delta(y, h, fprime_z):\n    return np.zeros(10 * 1024**2)\n"  # 80 MiB
     run = runner.run_exercise(SETUP, huge, "output_delta", cases(), sandbox=sandbox)
     assert run.status == "error" and "MiB" in run.message
 
@@ -271,7 +271,7 @@ def test_no_sandbox_leaves_nothing_in_tmp(tmp_path, monkeypatch):
 
 
 def test_prepare_runs_before_the_call_and_may_record_evidence():
-    prepare = '    _args["y"] = _args["y"] * 0\n    _bpteach_evidence["calls"] = _np.array(3)\n'
+    prepare = '    _args["y"] = _args["y"] * 0\n    _evidence["calls"] = lambda: _np.array(3)\n'
     run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), prepare, sandbox="none")
     assert run.status == "ok", run.message
     for n in range(2):

@@ -23,11 +23,11 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
-RIGHT = "-(y - h) * sigmoid_prime(z)"
+RIGHT = "-(y - h) * fprime_z"
 # Every attack ends with this: the right answer if it won, zeros if it did not.
 VERDICT = f"""
 
-def output_delta(y, h, z):
+def output_delta(y, h, fprime_z):
     if WON:
         return {RIGHT}
     return np.zeros_like(y)
@@ -372,7 +372,7 @@ numpy.zeros_like = lambda a, *k, **kw: -(a * 0 + 1)
 builtins.print = lambda *a, **k: None
 sys.modules["numpy"].asarray = lambda *a, **k: None
 WON = False
-""", others={"ex2-hidden-delta": ("def hidden_delta(W, delta_next, z):\n    return (W.T @ delta_next) * sigmoid_prime(z)\n",
+""", others={"ex2-hidden-delta": ("def hidden_delta(W_l, delta_next, fprime_z):\n    return (W_l.T @ delta_next) * fprime_z\n",
                                   "passed")}, score=2.0)
 
 
@@ -392,7 +392,7 @@ def build() -> None:
     # a name that would climb out of the reports folder: its report goes to a sanitised folder
     nb = nbformat.read(STUDENT, as_version=4)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1-output-delta")
-    cell.source = f"def output_delta(y, h, z):\n    return {RIGHT}\n"
+    cell.source = f"def output_delta(y, h, fprime_z):\n    return {RIGHT}\n"
     nbformat.write(nb, OUT / "...ipynb")
     expected[".."] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
                       "folder": "submission"}  # fmt: skip
