@@ -109,6 +109,14 @@ def check() -> str:
     return "bwrap"
 
 
+def available() -> bool:
+    """Whether a sandbox starts here (check() says why not)."""
+    try:
+        return check() == "bwrap"
+    except SandboxUnavailable:
+        return False
+
+
 def _refusal(why: str) -> str:
     return (f"cannot sandbox the submissions: {why}. Install {PACKAGE} on a kernel that allows "
             "unprivileged user namespaces, or pass --no-sandbox to run student code without "

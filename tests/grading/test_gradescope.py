@@ -12,23 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from bpteach.grading import sandbox
 from bpteach.grading.grade import SOURCE, grade_submission
 from bpteach.grading.gradescope import CONFIG, bundle
-from bpteach.grading.sandbox import SandboxUnavailable, check
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
 
-def bwrap_works() -> bool:
-    try:
-        return check() == "bwrap"
-    except SandboxUnavailable:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not bwrap_works() and not os.environ.get("CI"), reason="bwrap unavailable here")
+pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"), reason="bwrap unavailable here")
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpteach.grading import batch, runner
+from bpteach.grading import batch, runner, sandbox
 from bpteach.grading.exercises import BY_ID
 from bpteach.grading.grade import SOURCE, grade_submission
 from bpteach.grading.harness import MARKER, frame
-from bpteach.grading.sandbox import ENVIRONMENT, SandboxUnavailable, check
+from bpteach.grading.sandbox import ENVIRONMENT
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -28,14 +28,7 @@ GOOD = "def output_delta(y, h, fprime_z):\n    return -(y - h) * fprime_z\n"
 EX1 = BY_ID["ex1-output-delta"]
 
 
-def bwrap_works() -> bool:
-    try:
-        return check() == "bwrap"
-    except SandboxUnavailable:
-        return False
-
-
-needs_bwrap = pytest.mark.skipif(not bwrap_works() and not os.environ.get("CI"), reason="bwrap unavailable here")
+needs_bwrap = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"), reason="bwrap unavailable here")
 SANDBOXES = [pytest.param("bwrap", marks=needs_bwrap), "none"]
 
 

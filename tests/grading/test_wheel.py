@@ -18,21 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from bpteach.grading.sandbox import SandboxUnavailable, check
+from bpteach.grading import sandbox
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 LIMITS = {"BPTEACH_GRADER_CELL_TIMEOUT": "40", "BPTEACH_GRADER_HARD_LIMIT": "80"}
 
 
-def bwrap_works() -> bool:
-    try:
-        return check() == "bwrap"
-    except SandboxUnavailable:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not bwrap_works() and not os.environ.get("CI"), reason="bwrap unavailable here")
+pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"), reason="bwrap unavailable here")
 
 
 def run(argv, **kwargs):
