@@ -9,7 +9,11 @@ setting did not take effect) once per setting:
 - numpy-baseline: NPY_DISABLE_CPU_FEATURES lists every SIMD target numpy dispatches to and this
   CPU has, so numpy runs its baseline code only (SSE up to 4.2 on x86_64, NEON on arm64);
 - openblas-<core>: OPENBLAS_CORETYPE forces older OpenBLAS kernels: on x86_64 Sandybridge
-  (AVX, no FMA) and Nehalem (SSE only, no FMA); on arm64 the generic ARMV8 one.
+  (AVX, no FMA) and Nehalem (SSE only, no FMA); on arm64 the generic ARMV8 one;
+- libm-4ulp: another CPU's math library, simulated. On this machine float64 exp is the C
+  library's in every setting above, while an AVX-512 CPU (or Apple's, or MKL) computes its own.
+  An IPython start-up file (IPYTHONDIR) moves every result of np.exp, np.tanh, np.log and
+  math.exp 4 units in the last place up, in each notebook kernel, before anything is imported.
 
 A setting that this machine cannot vary (no dispatch target found, no OpenBLAS in numpy, or
 OpenBLAS's own core already) is left out, and the script says so.
@@ -24,6 +28,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 # Kernels forced per machine architecture: older than any current CPU, so they differ from the
@@ -33,6 +38,41 @@ OPENBLAS_CORES = {"x86_64": ("Sandybridge", "Nehalem"), "amd64": ("Sandybridge",
 # A kernel runs only on a CPU that has its instructions (numpy's name for the feature).
 CORE_NEEDS = {"Sandybridge": "AVX", "Nehalem": "SSE42", "ARMV8": "ASIMD"}
 NAME_VARIABLE = "BPTEACH_NUMERIC_BACKEND"  # the setting's name, for tests/test_numeric_backend.py
+ULPS = 4
+# The kernels' start-up file for libm-4ulp: each function keeps its signature (out= included).
+SHIFTED_LIBM = f"""
+import math
+import numpy as np
+
+
+def _shifted(f, exact_at):
+    # every result moved {ULPS} units in the last place up, except where every libm is exact
+    # (exp(0) = 1, tanh(0) = 0, log(1) = 0), and with f's own signature (out= included)
+    def shifted(x, *args, **kwargs):
+        r = f(x, *args, **kwargs)
+        moved = r
+        for _ in range({ULPS}):
+            moved = np.nextafter(moved, np.inf)
+        moved = np.where(np.asarray(x) == exact_at, r, moved)
+        if isinstance(r, np.ndarray):
+            r[...] = moved
+            return r
+        return type(r)(moved)
+    return shifted
+
+
+np.exp, np.tanh, np.log = _shifted(np.exp, 0.0), _shifted(np.tanh, 0.0), _shifted(np.log, 1.0)
+math.exp = _shifted(math.exp, 0.0)
+"""
+
+
+def shifted_libm_dir(root: str) -> str:
+    """An IPYTHONDIR whose default profile runs SHIFTED_LIBM in every kernel it starts."""
+    startup = os.path.join(root, "profile_default", "startup")
+    os.makedirs(startup, exist_ok=True)
+    with open(os.path.join(startup, "00-shifted-libm.py"), "w") as f:
+        f.write(SHIFTED_LIBM)
+    return root
 
 
 def _umath():
@@ -72,6 +112,7 @@ def settings() -> dict[str, dict[str, str]]:
         for core in OPENBLAS_CORES.get(platform.machine().lower(), ()):
             if core.lower() != native.lower() and has.get(CORE_NEEDS[core]):
                 out[f"openblas-{core.lower()}"] = {"OPENBLAS_CORETYPE": core}
+    out[f"libm-{ULPS}ulp"] = {"IPYTHONDIR": "(a temporary folder with the start-up file)"}
     return out
 
 
@@ -89,7 +130,10 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, **extra, NAME_VARIABLE: name}
         print(f"\n== {name}: {' '.join(f'{k}={v!r}' for k, v in extra.items())}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, "-m", "pytest", "tests/test_numeric_backend.py", *argv], env=env)
+        with tempfile.TemporaryDirectory(prefix="bpteach-libm-") as ipython_dir:
+            if "IPYTHONDIR" in extra:  # the start-up file lives only as long as its run
+                env["IPYTHONDIR"] = shifted_libm_dir(ipython_dir)
+            code = subprocess.call([sys.executable, "-m", "pytest", "tests/test_numeric_backend.py", *argv], env=env)
         times[name] = time.perf_counter() - start
         if code != 0:
             print(f"== {name}: FAILED (pytest exit code {code})", flush=True)

@@ -7,7 +7,10 @@ when they load, and a name they do not know leaves them on the native back-end w
 the notebook kernels it starts, so what holds here holds there.
 """
 
+import math
 import os
+import subprocess
+import sys
 
 import numeric_backends as nb
 import pytest
@@ -23,6 +26,17 @@ def test_the_setting_took_effect():
         features = nb._umath().__cpu_features__
         assert not [f for f in disabled if features.get(f)], "numpy still dispatches to some of them"
         assert nb.dispatched_features_found() == [], "numpy still dispatches beyond its baseline"
+    elif NAME.startswith("libm-"):
+        # a kernel's IPython runs the start-up file: exp(1) comes out ULPS units in the last place up
+        import numpy as np  # this process has no start-up file: its functions are the machine's own
+
+        code = "import math, numpy as np; print(repr(float(np.exp(1.0))), repr(math.exp(1.0)), repr(float(np.tanh(.5))))"  # noqa: E501
+        done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "-c", code], capture_output=True,
+                              text=True, env=os.environ, timeout=120)  # fmt: skip
+        want = [float(np.exp(1.0)), math.exp(1.0), float(np.tanh(0.5))]
+        for _ in range(nb.ULPS):
+            want = [math.nextafter(w, math.inf) for w in want]
+        assert done.stdout.split()[-3:] == [repr(w) for w in want], done.stdout + done.stderr
     else:
         assert NAME.startswith("openblas-"), f"unknown setting {NAME}"
         core = NAME.removeprefix("openblas-")
