@@ -746,6 +746,7 @@ class Explorer:
         if self._quiet:
             return
         s = self.state()
+        self._render_panel(s)  # the numbers first: they cost little, the two PNGs below cost more
         stage = self.stage
         known = None
         grads = dict(s["gradients"].W)
@@ -770,7 +771,6 @@ class Explorer:
             self.diagram.highlight_weight(l, i, j)
         self.image.value = self.diagram.png()
         self.side_image.value = self._side_png(s)
-        self._render_panel(s)
         self.stage_text.value = self._stage_html(s)
         k = self.pass_play.value
         self.stage_counter.value = f"step {k} of {len(self.stages)}"
