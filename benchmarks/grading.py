@@ -4,7 +4,7 @@ installed (the `bench` extra), as the ratio bpteach / nbgrader.
 
 `python -m benchmarks.grading [--full 5] [--submissions 100] [--jobs 2] [--no-sandbox] [--json PATH]`.
 Every graded submission is checked (full marks for the full solution) before its time counts.
-Targets (issue 14): full submission median <= 3 s, bpteach/nbgrader <= 0.5, 100 submissions <= 180 s.
+Targets: full submission median <= 3 s, bpteach/nbgrader <= 0.5, 100 submissions <= 180 s.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
               f"{args.submissions / elapsed * 60:.1f} submissions per minute")  # fmt: skip
         if args.submissions == 100:
             verdicts.append(("100 full submissions <= 180 s", elapsed <= TARGETS["batch_s"]))
-    print("targets (issue 14): " + "; ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in verdicts))
+    print("targets: " + "; ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in verdicts))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0
