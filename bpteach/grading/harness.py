@@ -167,7 +167,8 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
             namespace["_np"], namespace["_call"] = np, call
             # trusted code: it may change _args, record evidence (name -> callable, read after the
             # call) and define the function to call; it sees the learner's names as globals
-            source = "def _bpteach_prepare(_args, _evidence, _case):\n" + job["prepare"] + "\n    return _args, locals()\n"
+            head = "def _bpteach_prepare(_args, _evidence, _case):\n"
+            source = head + job["prepare"] + "\n    return _args, locals()\n"
             exec(compile(source, "<prepare>", "exec"), namespace)
             prepare = namespace.pop("_bpteach_prepare")
         for n, args in enumerate(cases):
