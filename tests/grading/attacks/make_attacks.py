@@ -24,6 +24,7 @@ OUT = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
 RIGHT = "-(y - h) * fprime_z"
+FORMULA = '=HYPERLINK("example.invalid","14 of 14")'  # a file name that is a spreadsheet formula
 # Every attack ends with this: the right answer if it won, zeros if it did not.
 VERDICT = f"""
 
@@ -396,6 +397,10 @@ def build() -> None:
     nbformat.write(nb, OUT / "...ipynb")
     expected[".."] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
                       "folder": "submission"}  # fmt: skip
+    # a name that is a spreadsheet formula: summary.csv must show it as text
+    nbformat.write(nb, OUT / f"{FORMULA}.ipynb")
+    expected[FORMULA] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
+                         "folder": "HYPERLINK_example_invalid_14_of_14"}  # fmt: skip
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 
