@@ -185,7 +185,9 @@ def _read_reply(fd: int, deadline: float) -> tuple[dict, bytes] | None:
         data += chunk
         if len(data) >= 8 and need == 8:
             n_json, n_data = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:8], "little")
-            if n_json > 2 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
+            # the header carries up to OUTPUT_BUDGET bytes of output as JSON text: up to 6 bytes each
+            # ("\u0001", or "\ufffd" for a byte that is not UTF-8)
+            if n_json > 6 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
                 return None
             need = 8 + n_json + n_data
     n_json = int.from_bytes(data[:4], "little")

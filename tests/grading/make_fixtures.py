@@ -257,6 +257,9 @@ FIXTURES = {
             "print('x' * 5_000_000)\nfor _ in range(2000):\n    print('y' * 200)\nreturn -(y - h) * fprime_z"
         )
     ),
+    "print-flood-escaped": with_code(
+        ex1=ex1("print('δ' * 70_000)\nprint(chr(1) * 70_000)\nprint(bytes(range(128, 256)).decode('latin-1') * 600)\nreturn -(y - h) * fprime_z")
+    ),
     "memory-bomb": with_code(ex1=ex1("hog = np.ones(10**11)\nreturn hog")),
     "input-call": with_code(ex1=ex1("input('your name?')\nreturn -(y - h) * fprime_z")),
     "os-exit": with_code(ex1=ex1("import os\nos._exit(0)")),
