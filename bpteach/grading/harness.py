@@ -435,7 +435,8 @@ def _serve(services: dict, requests: bytearray, answers: int) -> bool:
             out = [np.ascontiguousarray(np.asarray(a, dtype=float)) for a in service(arrays)]
             reply = frame({"arrays": [{"shape": list(a.shape)} for a in out]}, b"".join(a.tobytes() for a in out))
         except Exception as err:  # noqa: BLE001 - any bad request is answered with an error, never fatal
-            reply = frame({"error": f"{type(err).__name__}: {err}"[:500]})
+            why = str(err) if type(err) is ValueError else f"{type(err).__name__}: {err}"
+            reply = frame({"error": why[:500]})  # raised as a ValueError by the caller
         try:
             if os.write(answers, reply) != len(reply):
                 return False
