@@ -18,6 +18,12 @@ cannot see the reference. The operating system enforces it, not Python:
   grader under bounds on size and count; only numbers and text become arrays. Nothing is
   unpickled and no file the submission wrote is ever opened. The grader judges the arrays in
   its own process, against the reference it computes itself.
+- Where the grade depends on how the answer was made (exercise 5 counts the calls to f,
+  exercise 7 logs every call to cost_and_gradients), those functions are evaluated and logged
+  by the harness, outside the exercise process: the submission gets a handle, and no
+  in-process trick (gc, ctypes, a forged record on its stream) reaches the count or the log.
+- Student-controlled text is data in every output: escaped or fenced in report.md, and a
+  file name that would start a spreadsheet formula is quoted in summary.csv.
 
 Not defended against: kernel exploits and container escapes, CPU side channels (timing,
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,

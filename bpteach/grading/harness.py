@@ -13,6 +13,14 @@ case, and streams the results (dtype, shape, raw bytes) up a pipe. Its stdout an
 to another pipe, of which the harness keeps OUTPUT_BUDGET bytes. The harness enforces the
 wall-clock limit and forwards the exercise's stream untouched, with what it saw (timeout,
 overflow, output cut) in the header; the grader parses and bounds it again.
+
+What a graded function is handed to call (exercise 5's f, exercise 7's cost_and_gradients) is
+a handle: the harness itself evaluates each call in the job's trusted `Service` (a pipe pair,
+CALL_FD and ANSWER_FD), and keeps the record of those calls, which is the evidence of how the
+answer was made. It reaches the grader ahead of the exercise's stream, as `sv__` records the
+grader accepts from there only. The exercise process can ask for evaluations, each counted; it
+cannot reach or rewrite the record. (`_evidence`, read inside the exercise process, is for
+what its own code could fake at no gain.)
 """
 
 from __future__ import annotations
@@ -106,7 +114,7 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
 
         def call(case: int, values) -> list:
             """Ask the harness-side service of this exercise (out of the submission's reach) to evaluate."""
-            arrays = [np.ascontiguousarray(np.array(v, dtype=float)) for v in values]
+            arrays = [np.require(np.array(v, dtype=float), requirements="C") for v in values]  # 0-d stays 0-d
             specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
             blob = frame({"case": int(case), "arrays": specs}, b"".join(tobytes(a) for a in arrays))
             while blob:
@@ -432,7 +440,7 @@ def _serve(services: dict, requests: bytearray, answers: int) -> bool:
                 offset += item["nbytes"]
             if offset != len(payload):
                 raise ValueError("the request's sizes do not add up")
-            out = [np.ascontiguousarray(np.asarray(a, dtype=float)) for a in service(arrays)]
+            out = [np.require(np.asarray(a, dtype=float), requirements="C") for a in service(arrays)]
             reply = frame({"arrays": [{"shape": list(a.shape)} for a in out]}, b"".join(a.tobytes() for a in out))
         except Exception as err:  # noqa: BLE001 - any bad request is answered with an error, never fatal
             why = str(err) if type(err) is ValueError else f"{type(err).__name__}: {err}"
@@ -457,7 +465,7 @@ def _service_evidence(services: dict) -> bytes:
             for k, v in value.items():
                 put(case, f"{path}__{k}", v)
         elif value is not None:
-            a = np.ascontiguousarray(np.asarray(value))
+            a = np.require(np.asarray(value), requirements="C")
             if a.dtype.kind in "biuf":
                 blob += frame({"kind": "array", "case": case, "path": path, "dtype": a.dtype.str,
                                "shape": list(a.shape)}, a.tobytes())  # fmt: skip
