@@ -262,8 +262,17 @@ def _describe(err: BaseException, where: str) -> str:
 # seccomp: the exercise process may start threads, never processes (no fork, vfork, or clone
 # without CLONE_THREAD; clone3 answers ENOSYS so that libc falls back to clone). A fork bomb or
 # a detached process then fails at its first step, even where RLIMIT_NPROC does not hold (root).
-_ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435}, 0x40000000),
-         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435}, None)}  # fmt: skip
+# Nor may it make namespaces or mounts: it holds every capability inside its own user namespace,
+# and with them it could mount a tmpfs of its own, with no size limit (the host's memory).
+_MOUNTS = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr")  # fmt: skip
+_NEW_MOUNT_API = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+                  "fspick": 433, "mount_setattr": 442}  # fmt: skip
+_ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "unshare": 272,
+                                 "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+                                 **_NEW_MOUNT_API}, 0x40000000),
+         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435, "unshare": 97, "setns": 268, "mount": 40,
+                                  "umount2": 39, "pivot_root": 41, "chroot": 51, **_NEW_MOUNT_API}, None)}  # fmt: skip
 
 
 def _no_processes() -> bool:
@@ -277,7 +286,7 @@ def _no_processes() -> bool:
     prog = [(ld, 0, 0, 4), (jeq, 0, "deny", audit), (ld, 0, 0, 0)]
     if x32 is not None:
         prog.append((jge, "deny", 0, x32))
-    for name in ("fork", "vfork"):
+    for name in ("fork", "vfork", *_MOUNTS):
         if name in numbers:
             prog.append((jeq, "deny", 0, numbers[name]))
     prog += [(jeq, "nosys", 0, numbers["clone3"]), (jeq, 0, "allow", numbers["clone"]),

@@ -5,7 +5,8 @@ new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a r
 namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
 explicit environment (`--clearenv`), read-only binds of /usr and of the Python install and
 site-packages the grader itself runs on (numpy, matplotlib, IPython), with bpteach's own
-package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place.
+package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place
+(the root and /dev, tmpfs of bwrap's own, are remounted read-only).
 No repository, home folder, reports folder or exercise source is mounted.
 """
 
@@ -87,7 +88,9 @@ def command(python: str, harness: str, limits_json: str) -> list[str]:
         argv += ["--ro-bind", path, path]
     for path in hidden_paths(bound):
         argv += ["--tmpfs", path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    # /tmp is the one writable place: bwrap's own root tmpfs and /dev (with /dev/shm) are made
+    # read-only, or they would take files without the size limit, in the host's memory
+    argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]
     real_python = python if os.path.isabs(python) else shutil.which(python) or python

@@ -367,6 +367,38 @@ for d in (".", "/tmp", os.path.expanduser("~")):
         pass
 WON = True
 """, status="passed", score=2.0)
+attack("fills-memory-outside-tmp", """
+import ctypes, os
+WON = False
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _fill(d, mib=300):  # more than the 256 MiB tmpfs at /tmp: memory the host pays for
+    global WON
+    written = 0
+    try:
+        for i in range(mib // 50):
+            with open(os.path.join(d, f"bpteach-attack-fill{i}"), "wb") as f:
+                for _ in range(50):
+                    f.write(b"x" * (1 << 20))
+            written += 50
+    except OSError as err:
+        print(d, err)
+    WON = WON or written >= mib
+    for i in range(mib // 50):
+        try:
+            os.unlink(os.path.join(d, f"bpteach-attack-fill{i}"))
+        except OSError:
+            pass
+
+
+for d in ("/dev/shm", "/dev", "/", "/etc"):  # bwrap's own tmpfs: the root and /dev
+    _fill(d)
+if libc.unshare(0x20000) == 0:  # a tmpfs of its own, with every capability of its user namespace
+    os.makedirs("/tmp/bpteach-mnt", exist_ok=True)
+    if libc.mount(b"none", b"/tmp/bpteach-mnt", b"tmpfs", 0, None) == 0:
+        _fill("/tmp/bpteach-mnt")
+""")
 attack("one-exercise-patches-the-next", """
 import builtins, numpy, sys
 numpy.zeros_like = lambda a, *k, **kw: -(a * 0 + 1)
