@@ -263,16 +263,21 @@ def _describe(err: BaseException, where: str) -> str:
 # without CLONE_THREAD; clone3 answers ENOSYS so that libc falls back to clone). A fork bomb or
 # a detached process then fails at its first step, even where RLIMIT_NPROC does not hold (root).
 # Nor may it make namespaces or mounts: it holds every capability inside its own user namespace,
-# and with them it could mount a tmpfs of its own, with no size limit (the host's memory).
-_MOUNTS = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
-           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr")  # fmt: skip
-_NEW_MOUNT_API = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
-                  "fspick": 433, "mount_setattr": 442}  # fmt: skip
+# and with them it could mount a tmpfs of its own, with no size limit (the host's memory). Nor
+# may it hold memory outside its address space (RLIMIT_AS): no memfd, no System V shared memory
+# or message queue (they outlive the exercise in the sandbox's IPC namespace), no BPF maps.
+_DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_create", "memfd_secret",
+           "shmget", "msgget", "bpf")  # fmt: skip
+_UNIFIED = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+            "fspick": 433, "mount_setattr": 442, "memfd_secret": 447}  # fmt: skip
 _ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "unshare": 272,
                                  "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
-                                 **_NEW_MOUNT_API}, 0x40000000),
+                                 "memfd_create": 319, "shmget": 29, "msgget": 68, "bpf": 321, **_UNIFIED},
+                    0x40000000),
          "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435, "unshare": 97, "setns": 268, "mount": 40,
-                                  "umount2": 39, "pivot_root": 41, "chroot": 51, **_NEW_MOUNT_API}, None)}  # fmt: skip
+                                  "umount2": 39, "pivot_root": 41, "chroot": 51, "memfd_create": 279,
+                                  "shmget": 194, "msgget": 186, "bpf": 280, **_UNIFIED}, None)}  # fmt: skip
 
 
 def _no_processes() -> bool:
@@ -286,7 +291,7 @@ def _no_processes() -> bool:
     prog = [(ld, 0, 0, 4), (jeq, 0, "deny", audit), (ld, 0, 0, 0)]
     if x32 is not None:
         prog.append((jge, "deny", 0, x32))
-    for name in ("fork", "vfork", *_MOUNTS):
+    for name in ("fork", "vfork", *_DENIED):
         if name in numbers:
             prog.append((jeq, "deny", 0, numbers[name]))
     prog += [(jeq, "nosys", 0, numbers["clone3"]), (jeq, 0, "allow", numbers["clone"]),
@@ -313,7 +318,8 @@ def _no_processes() -> bool:
 def _set_limits(limits: dict) -> None:
     caps = [(resource.RLIMIT_AS, limits["memory"]), (resource.RLIMIT_CPU, limits["cpu"]),
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
-            (resource.RLIMIT_NPROC, limits["processes"])]  # fmt: skip
+            (resource.RLIMIT_NPROC, limits["processes"]),
+            (resource.RLIMIT_NOFILE, limits.get("files", 256))]  # fmt: skip
     for which, value in caps:
         try:
             resource.setrlimit(which, (value, value))

@@ -53,8 +53,8 @@ class RunResult:
 
 def limits() -> dict:
     return {"memory": _sandbox.MEMORY_BYTES, "cpu": _sandbox.CPU_SECONDS, "file_bytes": _sandbox.FILE_BYTES,
-            "processes": _sandbox.PROCESSES, "timeout": CELL_TIMEOUT, "output_budget": OUTPUT_BUDGET,
-            "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
+            "processes": _sandbox.PROCESSES, "files": _sandbox.FILES, "timeout": CELL_TIMEOUT,
+            "output_budget": OUTPUT_BUDGET, "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
 
 
 class Session:

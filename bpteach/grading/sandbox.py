@@ -24,6 +24,7 @@ MEMORY_BYTES = int(os.environ.get("BPTEACH_SANDBOX_MEMORY", 2 * 1024**3))  # add
 CPU_SECONDS = int(os.environ.get("BPTEACH_SANDBOX_CPU", 60))  # CPU time per exercise process
 FILE_BYTES = 64 * 1024**2  # largest file it may write
 PROCESSES = 64  # RLIMIT_NPROC inside the exercise's user namespace
+FILES = 256  # RLIMIT_NOFILE: bounds what pipes and sockets can hold in kernel buffers
 TMPFS_BYTES = 256 * 1024**2  # the only writable place
 
 # The environment inside: nothing of the grader's (no BPTEACH_GRADER_SEED, no tokens, no HOME).

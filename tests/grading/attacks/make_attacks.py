@@ -399,6 +399,39 @@ if libc.unshare(0x20000) == 0:  # a tmpfs of its own, with every capability of i
     if libc.mount(b"none", b"/tmp/bpteach-mnt", b"tmpfs", 0, None) == 0:
         _fill("/tmp/bpteach-mnt")
 """)
+attack("memory-outside-the-address-space", """
+import ctypes, os
+WON = False
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.restype, libc.shmat.restype = ctypes.c_int, ctypes.c_void_p
+held, fds, segments = 0, [], []
+try:  # memfds: kernel memory, not counted in RLIMIT_AS
+    for i in range(6):
+        fd = os.memfd_create(f"bpteach-attack-{i}")
+        for _ in range(64):
+            os.write(fd, b"x" * (1 << 20))
+        fds.append(fd)
+        held += 64
+except OSError as err:
+    print("memfd", err)
+WON = held >= 300
+for fd in fds:
+    os.close(fd)
+held = 0
+for i in range(6):  # System V segments: they would even outlive the exercise
+    sid = libc.shmget(0, ctypes.c_size_t(64 << 20), 0o1600)
+    addr = libc.shmat(sid, None, 0) if sid >= 0 else None
+    if addr in (None, ctypes.c_void_p(-1).value):
+        print("shm refused:", os.strerror(ctypes.get_errno()))
+        break
+    ctypes.memset(addr, 1, 64 << 20)
+    libc.shmdt(ctypes.c_void_p(addr))
+    segments.append(sid)
+    held += 64
+WON = WON or held >= 300
+for sid in segments:
+    libc.shmctl(sid, 0, None)  # IPC_RMID
+""")
 attack("one-exercise-patches-the-next", """
 import builtins, numpy, sys
 numpy.zeros_like = lambda a, *k, **kw: -(a * 0 + 1)
