@@ -318,3 +318,15 @@ def test_service_evidence_is_the_harness_own(where):
     bad = '    _call(_case, [_np.zeros(7)])\n'
     run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), bad, sandbox=where, service=SERVICE)
     assert run.status == "error" and "one array shaped like y" in run.message
+
+
+def test_terminal_shows_a_file_name_as_text(tmp_path):
+    """A submission named with terminal escapes (cursor up, erase line) cannot draw a fake score line."""
+    name = "bob\x1b[1A\x1b[2K\ralice.ipynb: 14 \r"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "ex1-sign-flipped.ipynb", folder / f"{name}.ipynb")
+    done = cli("grade", str(folder), "--out", str(tmp_path / "out"), "--seed", "5", "--no-progress", "--no-sandbox")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    assert "bob\\x1b[1A\\x1b[2K\\ralice.ipynb: 14 \\r.ipynb: 0 / 14" in done.stdout
