@@ -71,9 +71,11 @@ class Session:
     def _start(self) -> None:
         lim = limits()
         env = dict(_sandbox.ENVIRONMENT)
+        group = None
         if self.sandbox == "bwrap":
             lim["work"] = "/tmp"
-            argv, cwd = _sandbox.command(sys.executable, HARNESS, json.dumps(lim)), "/"
+            group = _sandbox.pids_cgroup()
+            argv, cwd = _sandbox.in_cgroup(group, _sandbox.command(sys.executable, HARNESS, json.dumps(lim))), "/"
             env = {"PATH": "/usr/bin:/bin"}
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
@@ -82,7 +84,7 @@ class Session:
             argv = [sys.executable, "-I", "-B", "-c", HARNESS, json.dumps(lim)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)  # fmt: skip
-        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp)
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group)
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -126,7 +128,7 @@ def run_exercise(setup_sources: list[str], solution: str, function: str, cases: 
         return session.run(setup_sources, solution, function, cases, prepare, service)
 
 
-def _stop(proc: subprocess.Popen, tmp) -> None:
+def _stop(proc: subprocess.Popen, tmp, group=None) -> None:
     try:
         proc.stdin.close()
     except OSError:
@@ -140,6 +142,7 @@ def _stop(proc: subprocess.Popen, tmp) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    _sandbox.release(group)
     proc.stdout.close()
     if tmp is not None:
         tmp.cleanup()

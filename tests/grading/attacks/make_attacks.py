@@ -432,6 +432,21 @@ WON = WON or held >= 300
 for sid in segments:
     libc.shmctl(sid, 0, None)  # IPC_RMID
 """)
+attack("thread-bomb", """
+import threading
+WON = False
+threading.stack_size(64 * 1024)
+_stop = threading.Event()
+started = 0
+try:  # threads are allowed, and each takes a PID of the host's (pid_max is often 32768)
+    for _ in range(3000):  # a bomb would not stop here; 3000 spares the machine that runs the tests
+        threading.Thread(target=_stop.wait, daemon=True).start()
+        started += 1
+except RuntimeError as err:
+    print("refused after", started, err)
+_stop.set()
+WON = started >= 1000
+""")
 attack("one-exercise-patches-the-next", """
 import builtins, numpy, sys
 numpy.zeros_like = lambda a, *k, **kw: -(a * 0 + 1)
