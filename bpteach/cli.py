@@ -60,8 +60,13 @@ def main(argv=None) -> int:
     for r in reports:
         mark = " (could not be graded: see its report)" if r.get("error") else ""
         failed += bool(r.get("error"))
-        print(f"{r['submission']}: {r['score']:g} / {r['max_score']:g}{mark}")
+        print(f"{_printable(r['submission'])}: {r['score']:g} / {r['max_score']:g}{mark}")
     return 1 if failed else 0
+
+
+def _printable(name: str) -> str:
+    """A submission's file name for the terminal: control characters (ESC, CR...) shown as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(name))
 
 
 def _assign(args) -> int:

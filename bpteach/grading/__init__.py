@@ -8,16 +8,27 @@ cannot see the reference. The operating system enforces it, not Python:
   cgroup namespaces, uid 65534, no capabilities, --die-with-parent, an explicit environment
   (no secret seed, no tokens), read-only /usr and Python install, bpteach itself covered by an
   empty tmpfs, no repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp
-  as the only writable place. No network: nothing to connect to, not even the host's loopback.
+  as the only writable place (bwrap's own root and /dev are remounted read-only). No network:
+  nothing to connect to, not even the host's loopback. Where the grader can make one (root, a
+  pids cgroup), each sandbox gets a cgroup of at most 256 tasks: RLIMIT_NPROC does not hold
+  for root, and threads would otherwise take the host's PIDs.
 - Inside, the harness (harness.py, passed as text, never imported) forks one process per
   exercise into a user and PID namespace of its own, where it is PID 1: when it ends, the
   kernel kills whatever it started. A seccomp filter forbids new processes altogether
-  (threads are allowed), rlimits cap memory, CPU time and file size, a wall clock bounds the
-  exercise, and the writable folder is emptied before the next exercise.
+  (threads are allowed), new namespaces and mounts, and memory held outside the address space
+  (memfd, System V shared memory and message queues, BPF); rlimits cap memory, CPU time, file
+  size and open files, a wall clock bounds the exercise, and the writable folder is emptied
+  before the next exercise.
 - What crosses back is a byte stream of (dtype, shape, raw bytes) records, parsed by the
   grader under bounds on size and count; only numbers and text become arrays. Nothing is
   unpickled and no file the submission wrote is ever opened. The grader judges the arrays in
   its own process, against the reference it computes itself.
+- Where the grade depends on how the answer was made (exercise 5 counts the calls to f,
+  exercise 7 logs every call to cost_and_gradients), those functions are evaluated and logged
+  by the harness, outside the exercise process: the submission gets a handle, and no
+  in-process trick (gc, ctypes, a forged record on its stream) reaches the count or the log.
+- Student-controlled text is data in every output: escaped or fenced in report.md, and a
+  file name that would start a spreadsheet formula is quoted in summary.csv.
 
 Not defended against: kernel exploits and container escapes, CPU side channels (timing,
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,

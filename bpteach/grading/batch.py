@@ -189,15 +189,25 @@ def _progress(total: int, enabled: bool | None):
     return tqdm(total=total, unit="submission", desc="grading", disable=None if enabled is None else not enabled)
 
 
+def cell(text) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
+    text = str(text)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r", "|", "%")) else text
+
+
 def write_summary(target: Path, files, folders, reports) -> None:
-    """The gradebook: one line per submission (exercise "total") and one per exercise."""
+    """The gradebook: one line per submission (exercise "total") and one per exercise.
+
+    The submission's file name is the one student-controlled string here: it goes through
+    `cell`, so `=HYPERLINK(...)` or `@SUM(...)` in a name is shown, never evaluated.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["submission", "report_folder", "exercise", "status", "points", "max_points"])
         for file, folder, r in zip(files, folders, reports, strict=True):
             status = "error" if r.get("error") else "graded"
-            w.writerow([file.name, folder.name, "total", status, r["score"], r["max_score"]])
+            w.writerow([cell(file.name), cell(folder.name), "total", status, r["score"], r["max_score"]])
             for e in r.get("exercises", []):
-                w.writerow([file.name, folder.name, e.get("grade_id", e.get("name")), e["status"], e["points"],
-                            e["max_points"]])  # fmt: skip
+                w.writerow([cell(file.name), cell(folder.name), cell(e.get("grade_id", e.get("name"))), e["status"],
+                            e["points"], e["max_points"]])  # fmt: skip

@@ -45,7 +45,8 @@ class Exercise:
     points: int
     make_cases: Callable[[np.random.Generator], list[Case]]
     rtol: float = 1e-7
-    prepare: str = ""  # trusted kernel-side code run right before the call, where `_args` is in scope
+    prepare: str = ""  # trusted kernel-side code run right before the call, where `_args` and `_case` are in scope
+    service: str = ""  # trusted harness-side `class Service` that `prepare`'s handles call through `_call`
     defines: tuple[str, ...] = ()  # the functions the solution cell defines (default: `function`)
     private: tuple[str, ...] = ()  # inputs `prepare` consumes: never handed to the learner's function
     items: tuple[str, ...] = ()  # names of the returned tuple's items, for the report
@@ -170,22 +171,35 @@ def _ex5(rng):
 
 
 _EX5_PREPARE = """
-    class _Hidden:  # f built from data: no closure, no globals of its own, no defaults; it counts its calls
-        __slots__ = ("_p", "calls")
+    class _Hidden:  # a handle with no data: each call is evaluated, and counted, by the harness
+        __slots__ = ("_case",)
 
-        def __init__(self, p):
-            self._p, self.calls = p, 0
+        def __init__(self, case):
+            self._case = case
 
         def __call__(self, t):
-            self.calls += 1
-            t = _np.array(t, dtype=float)
-            n = t.shape[0]
-            c, A = self._p[:n], self._p[n:].reshape(n, n)
-            return float(_np.sum(c * _np.sin(3.0 * t)) + t @ A @ t)
+            return float(_call(self._case, [t])[0][0])
 
-    _f = _Hidden(_np.concatenate([_args.pop("c"), _args.pop("A").ravel()]))
-    _args["f"] = _f
-    _evidence["calls"] = lambda: _np.array(_f.calls)
+    _args.pop("c"), _args.pop("A")
+    _args["f"] = _Hidden(_case)
+"""
+
+# Evaluated in the harness, outside the submission's process: the submission cannot reach the
+# counter (nor c and A through f), only ask for evaluations, each of which counts.
+_EX5_SERVICE = """
+class Service:
+    def __init__(self, inputs):
+        self.c, self.A, self.calls = inputs["c"], inputs["A"], 0
+
+    def __call__(self, arrays):
+        if len(arrays) != 1 or arrays[0].shape != self.c.shape:
+            raise ValueError(f"f takes one vector theta of shape {self.c.shape}")
+        t = arrays[0]
+        self.calls += 1
+        return [_np.array([float(_np.sum(self.c * _np.sin(3.0 * t)) + t @ self.A @ t)])]
+
+    def evidence(self):
+        return {"calls": _np.array(self.calls)}
 """
 
 
@@ -220,39 +234,64 @@ TRAIN_TARGET = 0.01  # the mean J that gradient_descent() must reach, and stop a
 
 
 _EX7_PREPARE = """
-    class _CostAndGradients:  # the reference J and gradients; it keeps a log of where it was called
-        __slots__ = ("lr", "costs", "off_path", "W", "b", "dW", "db")
+    class _CostAndGradients:  # a handle: the harness computes J and the gradients, and keeps the log
+        __slots__ = ("_case", "_keys")
 
-        def __init__(self, lr):
-            self.lr, self.costs, self.off_path = lr, [], 0
-            self.W = self.b = self.dW = self.db = None
+        def __init__(self, case, keys):
+            self._case, self._keys = case, keys
 
         def __call__(self, W, b, X, Y):
-            if self.W is not None:  # was this point one gradient step from the last one?
-                step = [(W[l], self.W[l] - self.lr * self.dW[l]) for l in self.W]
-                step += [(b[l], self.b[l] - self.lr * self.db[l]) for l in self.b]
-                far = [_np.shape(u) != _np.shape(v) or _np.max(_np.abs(u - v), initial=0.0)
-                       > 1e-12 * (1.0 + _np.max(_np.abs(v), initial=0.0)) for u, v in step]
-                self.off_path += any(far)
-            m, n = X.shape[1], max(W) + 1
-            a = {1: X}
-            for l in sorted(W):
-                a[l + 1] = 1.0 / (1.0 + _np.exp(-(W[l] @ a[l] + b[l][:, None])))
-            J = 0.5 * float(_np.sum((Y - a[n]) ** 2)) / m
-            d = {n: -(Y - a[n]) * a[n] * (1 - a[n])}
-            for l in range(n - 1, 1, -1):
-                d[l] = (W[l].T @ d[l + 1]) * a[l] * (1 - a[l])
-            dW, db = {l: d[l + 1] @ a[l].T / m for l in W}, {l: d[l + 1].mean(axis=1) for l in W}
-            self.costs.append(J)
-            self.W, self.b = {l: _np.array(W[l], dtype=float) for l in W}, {l: _np.array(b[l], dtype=float) for l in b}
-            self.dW, self.db = {l: v.copy() for l, v in dW.items()}, {l: v.copy() for l, v in db.items()}
-            return J, dW, db
+            keys = self._keys
+            out = _call(self._case, [W[l] for l in keys] + [b[l] for l in keys] + [X, Y])
+            k = len(keys)
+            return float(out[0][0]), dict(zip(keys, out[1 : 1 + k])), dict(zip(keys, out[1 + k :]))
 
-    _g = _CostAndGradients(_args["lr"])
-    _args["cost_and_gradients"] = _g
-    _evidence["costs"] = lambda: _np.array(_g.costs, dtype=float)
-    _evidence["off_path"] = lambda: _np.array(_g.off_path)
-    _evidence["last"] = lambda: {"W": _g.W, "b": _g.b, "dW": _g.dW, "db": _g.db} if _g.W is not None else {}
+    _args["cost_and_gradients"] = _CostAndGradients(_case, sorted(_args["W"]))
+"""
+
+# The reference J and gradients, evaluated in the harness, out of the submission's reach, with
+# the log of where it was called: the cost there, whether the point was one step W - lr dW from
+# the last one, and the last point and gradient.
+_EX7_SERVICE = """
+class Service:
+    def __init__(self, inputs):
+        self.keys, self.lr = sorted(inputs["W"]), float(inputs["lr"])
+        self.shapes = [inputs["W"][l].shape for l in self.keys] + [inputs["b"][l].shape for l in self.keys]
+        self.shapes += [inputs["X"].shape, inputs["Y"].shape]
+        self.X, self.Y = inputs["X"], inputs["Y"]
+        self.costs, self.off_path = [], 0
+        self.W = self.b = self.dW = self.db = None
+
+    def __call__(self, arrays):
+        if [a.shape for a in arrays] != self.shapes:
+            raise ValueError("cost_and_gradients(W, b, X, Y): every array keeps the shape it was given with")
+        k = len(self.keys)
+        W, b = dict(zip(self.keys, arrays[:k])), dict(zip(self.keys, arrays[k : 2 * k]))
+        X, Y = arrays[2 * k :]
+        if not (_np.array_equal(X, self.X) and _np.array_equal(Y, self.Y)):  # the log is of J on the hidden data
+            raise ValueError("cost_and_gradients(W, b, X, Y): pass the X and Y that gradient_descent was given")
+        if self.W is not None:  # was this point one gradient step from the last one?
+            step = [(W[l], self.W[l] - self.lr * self.dW[l]) for l in self.W]
+            step += [(b[l], self.b[l] - self.lr * self.db[l]) for l in self.b]
+            far = [_np.max(_np.abs(u - v), initial=0.0) > 1e-12 * (1.0 + _np.max(_np.abs(v), initial=0.0))
+                   for u, v in step]
+            self.off_path += any(far)
+        m, n = X.shape[1], max(W) + 1
+        a = {1: X}
+        for l in sorted(W):
+            a[l + 1] = 1.0 / (1.0 + _np.exp(-(W[l] @ a[l] + b[l][:, None])))
+        J = 0.5 * float(_np.sum((Y - a[n]) ** 2)) / m
+        d = {n: -(Y - a[n]) * a[n] * (1 - a[n])}
+        for l in range(n - 1, 1, -1):
+            d[l] = (W[l].T @ d[l + 1]) * a[l] * (1 - a[l])
+        dW, db = {l: d[l + 1] @ a[l].T / m for l in W}, {l: d[l + 1].mean(axis=1) for l in W}
+        self.costs.append(J)
+        self.W, self.b, self.dW, self.db = W, b, dW, db
+        return [_np.array([J])] + [dW[l] for l in self.keys] + [db[l] for l in self.keys]
+
+    def evidence(self):
+        last = {"W": self.W, "b": self.b, "dW": self.dW, "db": self.db} if self.W is not None else {}
+        return {"costs": _np.array(self.costs, dtype=float), "off_path": _np.array(self.off_path), "last": last}
 """
 
 
@@ -294,10 +333,10 @@ EXERCISES = [
              defines=("weight_gradient", "bias_gradient"), items=("weight_gradient", "bias_gradient")),  # fmt: skip
     Exercise("ex4-forward", "forward_pass", "The forward pass, keeping z and a", 2, _ex4, items=("z", "a")),
     Exercise("ex5-central-difference", "central_difference", "A central-difference gradient check", 2, _ex5,
-             rtol=1e-8, prepare=_EX5_PREPARE, private=("c", "A")),  # fmt: skip
+             rtol=1e-8, prepare=_EX5_PREPARE, service=_EX5_SERVICE, private=("c", "A")),  # fmt: skip
     Exercise("ex6-batch-gradients", "batch_gradients", "Vectorised, batched gradients", 2, _ex6, items=("dW", "db")),
     Exercise("ex7-train", "gradient_descent", "Gradient descent until the cost is small", 2, _ex7,
-             prepare=_EX7_PREPARE, items=("W", "b")),  # fmt: skip
+             prepare=_EX7_PREPARE, service=_EX7_SERVICE, items=("W", "b")),  # fmt: skip
 ]
 BY_ID = {e.grade_id: e for e in EXERCISES}
 

@@ -199,11 +199,11 @@ def _judge_inputs(exercise, case, inputs_after, check) -> bool:
 
 
 def _evidence(inputs_after, name, kind="f", ndim=None):
-    """An evidence array the trusted kernel code wrote (`ev__...`), or None if absent or malformed.
+    """An evidence array the harness-side service recorded (`sv__...`), or None if absent or malformed.
 
     `ndim=0` asks for one number (the kernel saves it as shape (1,)), returned as a 0-d array.
     """
-    got = inputs_after.get(f"ev__{name}")
+    got = inputs_after.get(f"sv__{name}")
     if not isinstance(got, np.ndarray) or got.dtype.kind not in kind:
         return None
     if ndim == 0:
@@ -242,7 +242,7 @@ def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list
 def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool:
     """The learner's gradient descent, judged by where it went, not only where it ended.
 
-    The cost function the grader handed in logged every call: the cost there, whether the
+    The cost function the grader handed in (evaluated in the harness) logged every call: the cost there, whether the
     point was one step `W - lr dW` from the last, and the last point and gradient.
     """
     inp, target = case.inputs, case.expected
@@ -255,7 +255,7 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
     b = {l: outputs[f"out__1__{l}"] for l in b0}
     ok = _judge_inputs(exercise, case, inputs_after, check)
     costs, off = _evidence(inputs_after, "costs", "f", 1), _evidence(inputs_after, "off_path", "iu", 0)
-    last = {k: {l: inputs_after.get(f"ev__last__{k}__{l}") for l in W0} for k in ("W", "b", "dW", "db")}
+    last = {k: {l: inputs_after.get(f"sv__last__{k}__{l}") for l in W0} for k in ("W", "b", "dW", "db")}
     if not check("the grader's record of the descent", costs is not None and off is not None,
                  "no record of the calls to cost_and_gradients: the evidence is missing, "
                  "so the check fails"):  # fmt: skip
@@ -337,7 +337,7 @@ def grade_submission(path, source: Path = SOURCE, seed: int | None = None, sandb
                                                "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
         cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
-        run = session.run(setup, solution, exercise.function, cases, exercise.prepare)
+        run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service)
         entry["seconds"] = round(run.seconds, 2)
         if run.truncated_output:
             report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")

@@ -13,6 +13,14 @@ case, and streams the results (dtype, shape, raw bytes) up a pipe. Its stdout an
 to another pipe, of which the harness keeps OUTPUT_BUDGET bytes. The harness enforces the
 wall-clock limit and forwards the exercise's stream untouched, with what it saw (timeout,
 overflow, output cut) in the header; the grader parses and bounds it again.
+
+What a graded function is handed to call (exercise 5's f, exercise 7's cost_and_gradients) is
+a handle: the harness itself evaluates each call in the job's trusted `Service` (a pipe pair,
+CALL_FD and ANSWER_FD), and keeps the record of those calls, which is the evidence of how the
+answer was made. It reaches the grader ahead of the exercise's stream, as `sv__` records the
+grader accepts from there only. The exercise process can ask for evaluations, each counted; it
+cannot reach or rewrite the record. (`_evidence`, read inside the exercise process, is for
+what its own code could fake at no gain.)
 """
 
 from __future__ import annotations
@@ -34,11 +42,22 @@ MARKER = "BPTEACH-HARNESS"  # in every sandboxed process's argv: tests look for 
 
 CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
-RESULT_FD, PID_FD = 3, 4
+RESULT_FD, PID_FD, CALL_FD, ANSWER_FD = 3, 4, 5, 6
+SERVICE_REQUEST_BYTES = 16 * 1024**2  # largest call the harness-side service answers
 
 
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
+
+
+def _fd_exact(fd: int, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            raise ConnectionError("the grader's service is gone")
+        data += chunk
+    return data
 
 
 def read_message(stream) -> tuple[dict, bytes] | None:
@@ -91,6 +110,27 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
 
         asarray, ndarray = np.asarray, np.ndarray
         tobytes = ndarray.tobytes
+        loads, unpack = json.loads, struct.unpack
+
+        def call(case: int, values) -> list:
+            """Ask the harness-side service of this exercise (out of the submission's reach) to evaluate."""
+            arrays = [np.require(np.array(v, dtype=float), requirements="C") for v in values]  # 0-d stays 0-d
+            specs = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+            blob = frame({"case": int(case), "arrays": specs}, b"".join(tobytes(a) for a in arrays))
+            while blob:
+                blob = blob[write(CALL_FD, blob) :]
+            n_json, n_data = unpack("<II", _fd_exact(ANSWER_FD, 8))
+            head = loads(_fd_exact(ANSWER_FD, n_json))
+            payload = _fd_exact(ANSWER_FD, n_data) if n_data else b""
+            if "error" in head:
+                raise ValueError(str(head["error"]))
+            out, offset = [], 0
+            for spec in head["arrays"]:
+                item = {"dtype": "<f8", "shape": spec["shape"], "offset": offset,
+                        "nbytes": int(np.prod(spec["shape"], dtype=np.int64)) * 8}  # fmt: skip
+                out.append(_array(np, payload, item))
+                offset += item["nbytes"]
+            return out
 
         def send_array(case: int, path: str, value) -> None:
             if value.dtype.kind in "biufcU" and value.dtype.hasobject is False:
@@ -110,17 +150,7 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
                 out[path] = asarray(value)
 
         # the hidden inputs, rebuilt before any student code runs
-        cases = []
-        for spec in job["cases"]:
-            args = {}
-            for name, item in spec.items():
-                if item["kind"] == "dict":
-                    args[name] = {int(k) if k.lstrip("-").isdigit() else k: _array(np, data, v)
-                                  for k, v in item["items"].items()}  # fmt: skip
-                else:
-                    value = _array(np, data, item)
-                    args[name] = {"float": float, "int": int}.get(item["kind"], lambda v: v)(value)
-            cases.append(args)
+        cases = [_case_args(np, data, spec) for spec in job["cases"]]
 
         shell = _shell()
 
@@ -142,17 +172,18 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
         prepare = None
         if job["prepare"].strip():
             namespace = shell.user_ns
-            namespace["_np"] = np
+            namespace["_np"], namespace["_call"] = np, call
             # trusted code: it may change _args, record evidence (name -> callable, read after the
             # call) and define the function to call; it sees the learner's names as globals
-            source = "def _bpteach_prepare(_args, _evidence):\n" + job["prepare"] + "\n    return _args, locals()\n"
+            head = "def _bpteach_prepare(_args, _evidence, _case):\n"
+            source = head + job["prepare"] + "\n    return _args, locals()\n"
             exec(compile(source, "<prepare>", "exec"), namespace)
             prepare = namespace.pop("_bpteach_prepare")
         for n, args in enumerate(cases):
             evidence, local = {}, {}
             try:
                 if prepare is not None:
-                    args, local = prepare(args, evidence)
+                    args, local = prepare(args, evidence, n)
                 function = local.get(job["function"]) or shell.user_ns.get(job["function"])
                 if function is None:
                     raise NameError(f"name {job['function']!r} is not defined")
@@ -207,6 +238,18 @@ def _shell():
     return InteractiveShell.instance()
 
 
+def _case_args(np, data: bytes, spec: dict) -> dict:
+    args = {}
+    for name, item in spec.items():
+        if item["kind"] == "dict":
+            args[name] = {int(k) if k.lstrip("-").isdigit() else k: _array(np, data, v)
+                          for k, v in item["items"].items()}  # fmt: skip
+        else:
+            value = _array(np, data, item)
+            args[name] = {"float": float, "int": int}.get(item["kind"], lambda v: v)(value)
+    return args
+
+
 def _array(np, data: bytes, item: dict):
     start, stop = item["offset"], item["offset"] + item["nbytes"]
     return np.frombuffer(data[start:stop], dtype=item["dtype"]).reshape(item["shape"]).copy()
@@ -219,8 +262,22 @@ def _describe(err: BaseException, where: str) -> str:
 # seccomp: the exercise process may start threads, never processes (no fork, vfork, or clone
 # without CLONE_THREAD; clone3 answers ENOSYS so that libc falls back to clone). A fork bomb or
 # a detached process then fails at its first step, even where RLIMIT_NPROC does not hold (root).
-_ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435}, 0x40000000),
-         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435}, None)}  # fmt: skip
+# Nor may it make namespaces or mounts: it holds every capability inside its own user namespace,
+# and with them it could mount a tmpfs of its own, with no size limit (the host's memory). Nor
+# may it hold memory outside its address space (RLIMIT_AS): no memfd, no System V shared memory
+# or message queue (they outlive the exercise in the sandbox's IPC namespace), no BPF maps.
+_DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+           "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_create", "memfd_secret",
+           "shmget", "msgget", "bpf")  # fmt: skip
+_UNIFIED = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
+            "fspick": 433, "mount_setattr": 442, "memfd_secret": 447}  # fmt: skip
+_ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "unshare": 272,
+                                 "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
+                                 "memfd_create": 319, "shmget": 29, "msgget": 68, "bpf": 321, **_UNIFIED},
+                    0x40000000),
+         "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435, "unshare": 97, "setns": 268, "mount": 40,
+                                  "umount2": 39, "pivot_root": 41, "chroot": 51, "memfd_create": 279,
+                                  "shmget": 194, "msgget": 186, "bpf": 280, **_UNIFIED}, None)}  # fmt: skip
 
 
 def _no_processes() -> bool:
@@ -234,7 +291,7 @@ def _no_processes() -> bool:
     prog = [(ld, 0, 0, 4), (jeq, 0, "deny", audit), (ld, 0, 0, 0)]
     if x32 is not None:
         prog.append((jge, "deny", 0, x32))
-    for name in ("fork", "vfork"):
+    for name in ("fork", "vfork", *_DENIED):
         if name in numbers:
             prog.append((jeq, "deny", 0, numbers[name]))
     prog += [(jeq, "nosys", 0, numbers["clone3"]), (jeq, 0, "allow", numbers["clone"]),
@@ -261,7 +318,8 @@ def _no_processes() -> bool:
 def _set_limits(limits: dict) -> None:
     caps = [(resource.RLIMIT_AS, limits["memory"]), (resource.RLIMIT_CPU, limits["cpu"]),
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
-            (resource.RLIMIT_NPROC, limits["processes"])]  # fmt: skip
+            (resource.RLIMIT_NPROC, limits["processes"]),
+            (resource.RLIMIT_NOFILE, limits.get("files", 256))]  # fmt: skip
     for which, value in caps:
         try:
             resource.setrlimit(which, (value, value))
@@ -275,9 +333,12 @@ def _set_limits(limits: dict) -> None:
 
 def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
     start = time.monotonic()
+    services = _services(job, data)
     res_r, res_w = os.pipe()
     out_r, out_w = os.pipe()
     pid_r, pid_w = os.pipe()
+    call_r, call_w = os.pipe()
+    ans_r, ans_w = os.pipe()
     sys.stdout.flush()
     shim = os.fork()
     if shim == 0:  # the shim: namespaces, then the exercise process as their PID 1
@@ -288,7 +349,9 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
             os.dup2(out_w, 2)
             os.dup2(res_w, RESULT_FD)
             os.dup2(pid_w, PID_FD)
-            os.closerange(PID_FD + 1, 1 << 16)
+            os.dup2(call_w, CALL_FD)
+            os.dup2(ans_r, ANSWER_FD)
+            os.closerange(ANSWER_FD + 1, 1 << 16)
             nested = _libc().unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0
             child = os.fork()
             if child == 0:
@@ -296,20 +359,22 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
                 os.setsid()  # its own process group: kill(0, ...) cannot reach the harness
                 _exercise(job, data, limits, index)
             os.write(PID_FD, struct.pack("<iB", child, nested))
-            for fd in (0, 1, 2, RESULT_FD, PID_FD):
+            for fd in (0, 1, 2, RESULT_FD, PID_FD, CALL_FD, ANSWER_FD):
                 os.close(fd)
             os.waitpid(child, 0)
         finally:
             os._exit(0)
-    for fd in (res_w, out_w, pid_w):
+    for fd in (res_w, out_w, pid_w, call_w, ans_r):
         os.close(fd)
+    os.set_blocking(ans_w, False)  # a submission that never reads its answers cannot stall the harness
+    requests = bytearray()
     head = _read_fd_exact(pid_r, 5, start + 10)
     os.close(pid_r)
     child, nested = struct.unpack("<iB", head) if head else (None, False)
     deadline = start + limits["timeout"]
     output, results = bytearray(), bytearray()
     truncated = overflow = timed_out = False
-    open_fds = {out_r, res_r}
+    open_fds = {out_r, res_r, call_r}
     while open_fds:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -321,7 +386,11 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
             if not chunk:
                 open_fds.discard(fd)
                 continue
-            if fd == out_r:
+            if fd == call_r:
+                requests += chunk
+                if not _serve(services, requests, ans_w):
+                    open_fds.discard(call_r)  # a malformed or unanswerable stream: no more service
+            elif fd == out_r:
                 keep = limits["output_budget"] - len(output)
                 output += chunk[: max(0, keep)]
                 truncated |= len(chunk) > keep
@@ -333,12 +402,93 @@ def _run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
     _kill(child, nested)
     os.waitpid(shim, 0)
     _wait_gone(child)
-    for fd in (out_r, res_r):
+    for fd in (out_r, res_r, call_r, ans_w):
         os.close(fd)
     _wipe(limits["work"], limits.get("keep", []))
+    evidence = b"" if overflow else _service_evidence(services)
     header = {"timeout": timed_out, "overflow": overflow, "truncated": truncated, "nested": bool(nested),
-              "seconds": time.monotonic() - start, "output": output.decode(errors="replace")}  # fmt: skip
-    return frame(header, b"" if overflow else bytes(results))
+              "seconds": time.monotonic() - start, "output": output.decode(errors="replace"),
+              "evidence": len(evidence)}  # fmt: skip
+    return frame(header, b"" if overflow else evidence + bytes(results))
+
+
+# --------------------------------------------------------------------------------------
+# Services: what the exercise calls (exercise 5's f, exercise 7's cost_and_gradients) is
+# evaluated here, in the harness, and the record of those calls (the evidence of how the
+# answer was made) is kept here too. The submission's process can only ask for evaluations,
+# each of which is counted and logged; it can neither reach nor rewrite the record.
+
+
+def _services(job: dict, data: bytes) -> dict:
+    if not job.get("service"):
+        return {}
+    import numpy as np
+
+    namespace = {"_np": np}
+    exec(compile(job["service"], "<service>", "exec"), namespace)
+    return {n: namespace["Service"](_case_args(np, data, spec)) for n, spec in enumerate(job["cases"])}
+
+
+def _serve(services: dict, requests: bytearray, answers: int) -> bool:
+    """Answer every complete request in `requests` (consumed); False once the stream cannot go on."""
+    import numpy as np
+
+    while len(requests) >= 8:
+        n_json, n_data = struct.unpack("<II", requests[:8])
+        if n_json > 65536 or n_data > SERVICE_REQUEST_BYTES:
+            return False
+        if len(requests) < 8 + n_json + n_data:
+            return True
+        head, payload = bytes(requests[8 : 8 + n_json]), bytes(requests[8 + n_json : 8 + n_json + n_data])
+        del requests[: 8 + n_json + n_data]
+        try:
+            request = json.loads(head)
+            service = services[int(request["case"])]
+            arrays, offset = [], 0
+            for spec in request["arrays"][:64]:
+                shape = [int(s) for s in spec["shape"]][:8]
+                item = {"dtype": "<f8", "shape": shape, "offset": offset,
+                        "nbytes": int(np.prod(shape, dtype=np.int64)) * 8}  # fmt: skip
+                if spec["dtype"] != "<f8" or min(shape, default=0) < 0 or offset + item["nbytes"] > len(payload):
+                    raise ValueError("expected float64 arrays")
+                arrays.append(_array(np, payload, item))
+                offset += item["nbytes"]
+            if offset != len(payload):
+                raise ValueError("the request's sizes do not add up")
+            out = [np.require(np.asarray(a, dtype=float), requirements="C") for a in service(arrays)]
+            reply = frame({"arrays": [{"shape": list(a.shape)} for a in out]}, b"".join(a.tobytes() for a in out))
+        except Exception as err:  # noqa: BLE001 - any bad request is answered with an error, never fatal
+            why = str(err) if type(err) is ValueError else f"{type(err).__name__}: {err}"
+            reply = frame({"error": why[:500]})  # raised as a ValueError by the caller
+        try:
+            if os.write(answers, reply) != len(reply):
+                return False
+        except OSError:  # the pipe is full (nobody reads) or closed
+            return False
+    return True
+
+
+def _service_evidence(services: dict) -> bytes:
+    """Each case's record of calls, as array records under `sv__<name>` (never from the exercise's stream)."""
+    import numpy as np
+
+    blob = b""
+
+    def put(case, path, value):
+        nonlocal blob
+        if isinstance(value, dict):
+            for k, v in value.items():
+                put(case, f"{path}__{k}", v)
+        elif value is not None:
+            a = np.require(np.asarray(value), requirements="C")
+            if a.dtype.kind in "biuf":
+                blob += frame({"kind": "array", "case": case, "path": path, "dtype": a.dtype.str,
+                               "shape": list(a.shape)}, a.tobytes())  # fmt: skip
+
+    for n, service in services.items():
+        for name, value in service.evidence().items():
+            put(n, f"sv__{name}", value)
+    return blob
 
 
 def _wipe(folder: str, keep: list[str]) -> None:

@@ -53,8 +53,8 @@ class RunResult:
 
 def limits() -> dict:
     return {"memory": _sandbox.MEMORY_BYTES, "cpu": _sandbox.CPU_SECONDS, "file_bytes": _sandbox.FILE_BYTES,
-            "processes": _sandbox.PROCESSES, "timeout": CELL_TIMEOUT, "output_budget": OUTPUT_BUDGET,
-            "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
+            "processes": _sandbox.PROCESSES, "files": _sandbox.FILES, "timeout": CELL_TIMEOUT,
+            "output_budget": OUTPUT_BUDGET, "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
 
 
 class Session:
@@ -71,9 +71,11 @@ class Session:
     def _start(self) -> None:
         lim = limits()
         env = dict(_sandbox.ENVIRONMENT)
+        group = None
         if self.sandbox == "bwrap":
             lim["work"] = "/tmp"
-            argv, cwd = _sandbox.command(sys.executable, HARNESS, json.dumps(lim)), "/"
+            group = _sandbox.pids_cgroup()
+            argv, cwd = _sandbox.in_cgroup(group, _sandbox.command(sys.executable, HARNESS, json.dumps(lim))), "/"
             env = {"PATH": "/usr/bin:/bin"}
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
@@ -82,7 +84,7 @@ class Session:
             argv = [sys.executable, "-I", "-B", "-c", HARNESS, json.dumps(lim)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)  # fmt: skip
-        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp)
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group)
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -95,12 +97,13 @@ class Session:
     def __exit__(self, *exc):
         self.close()
 
-    def run(self, setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "") -> RunResult:
+    def run(self, setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "",
+            service: str = "") -> RunResult:  # fmt: skip
         start = time.monotonic()
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self._start()
-        header, data = _job(setup_sources, solution, function, cases, prepare)
+        header, data = _job(setup_sources, solution, function, cases, prepare, service)
         try:
             self.proc.stdin.write(frame(header, data))
             self.proc.stdin.flush()
@@ -119,13 +122,13 @@ class Session:
 
 
 def run_exercise(setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "",
-                 sandbox: str = "bwrap") -> RunResult:  # fmt: skip
+                 sandbox: str = "bwrap", service: str = "") -> RunResult:  # fmt: skip
     """One exercise in a session of its own (the grader uses one Session per submission)."""
     with Session(sandbox) as session:
-        return session.run(setup_sources, solution, function, cases, prepare)
+        return session.run(setup_sources, solution, function, cases, prepare, service)
 
 
-def _stop(proc: subprocess.Popen, tmp) -> None:
+def _stop(proc: subprocess.Popen, tmp, group=None) -> None:
     try:
         proc.stdin.close()
     except OSError:
@@ -139,12 +142,13 @@ def _stop(proc: subprocess.Popen, tmp) -> None:
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
+    _sandbox.release(group)
     proc.stdout.close()
     if tmp is not None:
         tmp.cleanup()
 
 
-def _job(setup, solution, function, cases, prepare) -> tuple[dict, bytes]:
+def _job(setup, solution, function, cases, prepare, service="") -> tuple[dict, bytes]:
     """The hidden inputs as raw arrays (dtype, shape, offset) in one blob, beside the code."""
     blob = bytearray()
 
@@ -163,7 +167,8 @@ def _job(setup, solution, function, cases, prepare) -> tuple[dict, bytes]:
             else:
                 spec[name] = array(value, {float: "float", int: "int"}.get(type(value), "array"))
         specs.append(spec)
-    header = {"setup": list(setup), "solution": solution, "function": function, "prepare": prepare, "cases": specs}
+    header = {"setup": list(setup), "solution": solution, "function": function, "prepare": prepare,
+              "service": service, "cases": specs}  # fmt: skip
     return header, bytes(blob)
 
 
@@ -183,7 +188,9 @@ def _read_reply(fd: int, deadline: float) -> tuple[dict, bytes] | None:
         data += chunk
         if len(data) >= 8 and need == 8:
             n_json, n_data = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:8], "little")
-            if n_json > 2 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
+            # the header carries up to OUTPUT_BUDGET bytes of output as JSON text: up to 6 bytes each
+            # ("\u0001", or "\ufffd" for a byte that is not UTF-8)
+            if n_json > 6 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
                 return None
             need = 8 + n_json + n_data
     n_json = int.from_bytes(data[:4], "little")
@@ -206,23 +213,17 @@ def _parse(header: dict, stream: bytes, n_cases: int) -> RunResult:
                          truncated_output=truncated, output=output)  # fmt: skip
     result = RunResult("ok", truncated_output=truncated, output=output)
     status = None
-    records, pos = 0, 0
-    while pos + 8 <= len(stream) and records < MAX_RECORDS * 2:
-        records += 1
-        n_json = int.from_bytes(stream[pos : pos + 4], "little")
-        n_data = int.from_bytes(stream[pos + 4 : pos + 8], "little")
-        head_end = pos + 8 + n_json
-        end = head_end + n_data
-        if end > len(stream):
-            break
-        try:
-            item = json.loads(stream[pos + 8 : head_end])
-        except ValueError:
-            item = None
-        payload = stream[head_end:end]
-        pos = end
-        if not isinstance(item, dict):
-            continue
+    n_evidence = header.get("evidence", 0)
+    n_evidence = n_evidence if isinstance(n_evidence, int) and 0 <= n_evidence <= len(stream) else 0
+    # the harness's own record of the calls to its services comes first; only there may `sv__` paths appear
+    for item, payload in _records(stream[:n_evidence]):
+        case, path = item.get("case"), item.get("path")
+        if item.get("kind") == "array" and isinstance(path, str) and path.startswith("sv__") \
+                and isinstance(case, int) and 0 <= case < n_cases:  # fmt: skip
+            value = _array(item, payload)
+            if value is not None:
+                result.inputs_after.setdefault(case, {})[path[:200]] = value
+    for item, payload in _records(stream[n_evidence:]):
         kind = item.get("kind")
         if kind == "status":
             status = item
@@ -232,7 +233,7 @@ def _parse(header: dict, stream: bytes, n_cases: int) -> RunResult:
             continue
         if kind == "types" and isinstance(item.get("types"), dict):
             result.types[case] = {str(k)[:200]: str(v)[:200] for k, v in list(item["types"].items())[:MAX_RECORDS]}
-        elif kind == "array" and isinstance(item.get("path"), str):
+        elif kind == "array" and isinstance(item.get("path"), str) and not item["path"].startswith("sv__"):
             value = _array(item, payload)
             if value is not None:
                 path = item["path"][:200]
@@ -250,6 +251,27 @@ def _parse(header: dict, stream: bytes, n_cases: int) -> RunResult:
         result.inputs_after.setdefault(n, {})
         result.types.setdefault(n, {})
     return result
+
+
+def _records(stream: bytes):
+    """(header dict, payload) of each length-prefixed record, at most MAX_RECORDS * 2, malformed ones skipped."""
+    records, pos = 0, 0
+    while pos + 8 <= len(stream) and records < MAX_RECORDS * 2:
+        records += 1
+        n_json = int.from_bytes(stream[pos : pos + 4], "little")
+        n_data = int.from_bytes(stream[pos + 4 : pos + 8], "little")
+        head_end = pos + 8 + n_json
+        end = head_end + n_data
+        if end > len(stream):
+            return
+        try:
+            item = json.loads(stream[pos + 8 : head_end])
+        except ValueError:
+            item = None
+        payload = stream[head_end:end]
+        pos = end
+        if isinstance(item, dict):
+            yield item, payload
 
 
 def _array(item: dict, payload: bytes):

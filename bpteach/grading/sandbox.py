@@ -5,7 +5,8 @@ new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a r
 namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
 explicit environment (`--clearenv`), read-only binds of /usr and of the Python install and
 site-packages the grader itself runs on (numpy, matplotlib, IPython), with bpteach's own
-package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place.
+package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place
+(the root and /dev, tmpfs of bwrap's own, are remounted read-only).
 No repository, home folder, reports folder or exercise source is mounted.
 """
 
@@ -17,12 +18,16 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import time
 from pathlib import Path
 
 MEMORY_BYTES = int(os.environ.get("BPTEACH_SANDBOX_MEMORY", 2 * 1024**3))  # address space per exercise process
 CPU_SECONDS = int(os.environ.get("BPTEACH_SANDBOX_CPU", 60))  # CPU time per exercise process
 FILE_BYTES = 64 * 1024**2  # largest file it may write
 PROCESSES = 64  # RLIMIT_NPROC inside the exercise's user namespace
+FILES = 256  # RLIMIT_NOFILE: bounds what pipes and sockets can hold in kernel buffers
+PIDS = 256  # tasks (processes and threads) of one sandbox, where a pids cgroup can be made
 TMPFS_BYTES = 256 * 1024**2  # the only writable place
 
 # The environment inside: nothing of the grader's (no BPTEACH_GRADER_SEED, no tokens, no HOME).
@@ -87,7 +92,9 @@ def command(python: str, harness: str, limits_json: str) -> list[str]:
         argv += ["--ro-bind", path, path]
     for path in hidden_paths(bound):
         argv += ["--tmpfs", path]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp"]
+    # /tmp is the one writable place: bwrap's own root tmpfs and /dev (with /dev/shm) are made
+    # read-only, or they would take files without the size limit, in the host's memory
+    argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]
     real_python = python if os.path.isabs(python) else shutil.which(python) or python
@@ -107,6 +114,63 @@ def check() -> str:
         why = done.stderr.decode(errors="replace").strip()[-300:] or f"exit code {done.returncode}"
         raise SandboxUnavailable(_refusal(f"bwrap failed ({why}); are user namespaces allowed?"))
     return "bwrap"
+
+
+def pids_cgroup() -> str | None:
+    """A new pids cgroup capped at PIDS tasks for one sandbox, or None where the grader cannot make one.
+
+    RLIMIT_NPROC does not hold for a grader running as root (the sandbox's uid is root outside),
+    and threads are allowed: without this, one exercise could start threads until the host has
+    no PID left (pid_max is often 32768), for every other process and every other submission.
+    """
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, where = line.split(":", 2)
+        if "pids" in controllers.split(","):  # cgroup v1
+            parent = Path("/sys/fs/cgroup/pids") / where.lstrip("/")
+        elif controllers == "" and "pids" in _read(Path("/sys/fs/cgroup", where.lstrip("/"), "cgroup.subtree_control")):
+            parent = Path("/sys/fs/cgroup", where.lstrip("/"))  # cgroup v2, pids delegated to children
+        else:
+            continue
+        try:
+            group = Path(tempfile.mkdtemp(prefix="bpteach-sandbox-", dir=parent))
+        except OSError:
+            continue
+        try:
+            (group / "pids.max").write_text(str(PIDS))
+            return str(group)
+        except OSError:
+            release(str(group))
+    return None
+
+
+def release(group: str | None) -> None:
+    """Remove a cgroup pids_cgroup made (once its tasks are gone)."""
+    for _ in range(300 if group else 0):  # the sandbox's last tasks may take a moment to be reaped
+        try:
+            os.rmdir(group)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
+def in_cgroup(group: str | None, argv: list[str]) -> list[str]:
+    """argv, started inside `group` (before bwrap runs, so every task of the sandbox is in it)."""
+    if not group:
+        return argv
+    return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(group, "cgroup.procs"), *argv]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def available() -> bool:

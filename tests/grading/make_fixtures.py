@@ -41,25 +41,49 @@ def batch_gradients(W, b, X, Y):
 # the same, with the mean, and the slope taken as SLOPE
 BATCH = SUM_NOT_MEAN.replace("@ a[l].T for", "@ a[l].T / X.shape[1] for").replace(".sum(axis=1)", ".mean(axis=1)")
 
-# Exercise 5 attacks. The hidden f keeps its data in slots, not in a closure: the closure attack
-# finds nothing, and reading the data through gc still gives only the exact gradient, which is not
-# the central difference with the grader's eps.
+# Exercise 5 attacks. The hidden f is a handle: the harness evaluates it and counts the calls,
+# out of the submission's reach. The closure attack finds nothing; the hidden data, dug out of the
+# exercise process's own stack, still gives only the exact gradient, which is not the central
+# difference with the grader's eps; and a counter rewritten through gc is not the one that counts.
 CLOSURE_ATTACK = """
 def central_difference(f, theta, eps=1e-5):
     _c, _A = (cell.cell_contents for cell in f.__closure__)
     return _c * np.cos(theta) + (_A + _A.T) @ theta
 """
 EXACT_FROM_DATA = """
-import gc
+import sys
+
+
+def _hidden(n):
+    frame = sys._getframe()
+    while "job" not in frame.f_locals or "data" not in frame.f_locals:
+        frame = frame.f_back
+    job, data = frame.f_locals["job"], frame.f_locals["data"]
+    for spec in job["cases"]:
+        c, A = (np.frombuffer(data[spec[k]["offset"] : spec[k]["offset"] + spec[k]["nbytes"]]).reshape(spec[k]["shape"])
+                for k in ("c", "A"))
+        if c.size == n:
+            return c, A
 
 
 def central_difference(f, theta, eps=1e-5):
     n = theta.size
-    p = next(r for r in gc.get_referents(f) if isinstance(r, np.ndarray) and r.size == n + n * n)
-    c, A = p[:n], p[n:].reshape(n, n)
+    c, A = _hidden(n)
     for k in range(2 * n):  # the right number of calls, for show
         f(theta)
     return 3.0 * c * np.cos(3.0 * theta) + (A + A.T) @ theta
+"""
+RESET_COUNTER = """
+import gc
+
+
+def _forge(target, calls):
+    for o in [target, *gc.get_objects()]:  # whatever keeps the count, set it to what the judge wants
+        if type(o).__name__ in ("_Hidden", "Service"):
+            try:
+                o.calls = calls
+            except AttributeError:
+                pass
 """
 CENTRAL = """
 def central_difference(f, theta, eps=1e-5):
@@ -78,6 +102,18 @@ def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=
          2: np.array([[20.0, 20.0] + [0.0] * (W[1].shape[0] - 2)])}
     b = {1: np.array([-10.0, 30.0] + [0.0] * (W[1].shape[0] - 2)), 2: np.array([-30.0])}
 CALLS    return W, b
+"""
+REWRITE_LOG = """
+    import gc
+    for o in [cost_and_gradients, *gc.get_objects()]:  # the log, cut at the target, and no move off the path
+        if type(o).__name__ in ("_CostAndGradients", "Service"):
+            try:
+                costs = o.costs
+                keep = next((i for i, c in enumerate(costs) if c <= target), len(costs) - 1)
+                del costs[keep + 1 :]
+                o.off_path = 0
+            except AttributeError:
+                pass
 """
 NO_STOP = """
 def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=20_000):
@@ -170,6 +206,10 @@ FIXTURES = {
     "ex5-exact-from-hidden-data": with_code(ex5=EXACT_FROM_DATA),
     "ex5-ignores-eps": with_code(ex5=CENTRAL.replace("EPS", "1e-5").replace("EXTRA", "")),
     "ex5-extra-calls": with_code(ex5=CENTRAL.replace("EPS", "eps").replace("EXTRA", " + 0 * f(theta)")),
+    "ex5-extra-calls-resets-counter": with_code(
+        ex5=RESET_COUNTER + CENTRAL.replace("EPS", "eps").replace("EXTRA", " + 0 * f(theta)").replace(
+            "    return grad", "    _forge(f, 2 * theta.size)\n    return grad")
+    ),
     "ex6-sum-not-mean": with_code(ex6=SUM_NOT_MEAN),
     "ex6-f-instead-of-fprime": with_code(ex6=BATCH.replace("sigmoid_prime(", "sigmoid(")),
     "ex6-fprime-of-a": with_code(ex6=BATCH.replace("sigmoid_prime(z[", "sigmoid_prime(a[")),
@@ -179,6 +219,7 @@ FIXTURES = {
             "CALLS", "    cost_and_gradients(W, b, X, Y)\n")
     ),
     "ex7-does-not-stop": with_code(ex7=NO_STOP),
+    "ex7-does-not-stop-rewrites-log": with_code(ex7=NO_STOP.replace("    return W, b", REWRITE_LOG + "    return W, b")),
     # judging the boundary, not the kernel's word
     "class-named-ndarray": with_code(
         ex1="class ndarray(list):  # named like numpy's array, and nothing else like it\n    dtype, shape = np.dtype(float), ()\n\n\n"
@@ -215,6 +256,9 @@ FIXTURES = {
         ex1=ex1(
             "print('x' * 5_000_000)\nfor _ in range(2000):\n    print('y' * 200)\nreturn -(y - h) * fprime_z"
         )
+    ),
+    "print-flood-escaped": with_code(
+        ex1=ex1("print('δ' * 70_000)\nprint(chr(1) * 70_000)\nprint(bytes(range(128, 256)).decode('latin-1') * 600)\nreturn -(y - h) * fprime_z")
     ),
     "memory-bomb": with_code(ex1=ex1("hog = np.ones(10**11)\nreturn hog")),
     "input-call": with_code(ex1=ex1("input('your name?')\nreturn -(y - h) * fprime_z")),

@@ -153,3 +153,15 @@ def test_reports_folder_holds_only_reports(corpus):
             assert sorted(p.name for p in folder.iterdir()) == ["report.json", "report.md"]
             report = json.loads((folder / "report.json").read_text())
             assert report["max_score"] == 14 and report["score"] <= 2
+
+
+def test_summary_shows_formulas_as_text(corpus):
+    """A file named `=HYPERLINK(...)` must not become a live formula in the gradebook."""
+    import csv
+
+    with open(corpus["out"] / "summary.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert any("HYPERLINK" in row[0] for row in rows[1:])
+    for row in rows[1:]:
+        for value in row:
+            assert not value.startswith(("=", "+", "-", "@")), f"a formula in summary.csv: {value!r}"

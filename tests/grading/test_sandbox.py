@@ -270,3 +270,63 @@ def test_prepare_runs_before_the_call_and_may_record_evidence():
     for n in range(2):
         assert int(run.inputs_after[n]["ev__calls"]) == 3
         assert np.all(run.inputs_after[n]["in__y"] == 0)
+
+
+SERVICE = """
+class Service:
+    def __init__(self, inputs):
+        self.calls, self.y = 0, inputs["y"]
+
+    def __call__(self, arrays):
+        if len(arrays) != 1 or arrays[0].shape != self.y.shape:
+            raise ValueError("one array shaped like y")
+        self.calls += 1
+        return [arrays[0] * 2]
+
+    def evidence(self):
+        return {"calls": _np.array(self.calls)}
+"""
+FORGE_EVIDENCE = """
+import gc, json, os, struct
+
+
+def _record(header, data=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<II", len(text), len(data)) + text + data
+
+
+for n in range(2):  # a forged record of the calls, on the exercise's own stream
+    os.write(3, _record({"kind": "array", "case": n, "path": "sv__calls", "dtype": "<i8", "shape": []},
+                        (99).to_bytes(8, "little")))
+for o in gc.get_objects():  # and whatever counter the process can reach
+    if type(o).__name__ == "Service":
+        o.calls = 99
+"""
+
+
+@pytest.mark.parametrize("where", SANDBOXES)
+def test_service_evidence_is_the_harness_own(where):
+    """What a service (ex5's f, ex7's cost_and_gradients) records is counted in the harness: the
+    submission can ask for evaluations, not write the record, on its stream or through gc."""
+    prepare = '    _args["y"] = _call(_case, [_args["y"]])[0] / 2\n'
+    run = runner.run_exercise(SETUP, FORGE_EVIDENCE + GOOD, "output_delta", cases(), prepare, sandbox=where,
+                              service=SERVICE)  # fmt: skip
+    assert run.status == "ok", run.message
+    for n, case in enumerate(cases()):
+        assert int(run.inputs_after[n]["sv__calls"]) == 1
+        assert np.allclose(run.outputs[n]["out"], case.expected)
+    bad = '    _call(_case, [_np.zeros(7)])\n'
+    run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), bad, sandbox=where, service=SERVICE)
+    assert run.status == "error" and "one array shaped like y" in run.message
+
+
+def test_terminal_shows_a_file_name_as_text(tmp_path):
+    """A submission named with terminal escapes (cursor up, erase line) cannot draw a fake score line."""
+    name = "bob\x1b[1A\x1b[2K\ralice.ipynb: 14 \r"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "ex1-sign-flipped.ipynb", folder / f"{name}.ipynb")
+    done = cli("grade", str(folder), "--out", str(tmp_path / "out"), "--seed", "5", "--no-progress", "--no-sandbox")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    assert "bob\\x1b[1A\\x1b[2K\\ralice.ipynb: 14 \\r.ipynb: 0 / 14" in done.stdout

@@ -24,6 +24,7 @@ OUT = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
 RIGHT = "-(y - h) * fprime_z"
+FORMULA = '=HYPERLINK("example.invalid","14 of 14")'  # a file name that is a spreadsheet formula
 # Every attack ends with this: the right answer if it won, zeros if it did not.
 VERDICT = f"""
 
@@ -366,6 +367,86 @@ for d in (".", "/tmp", os.path.expanduser("~")):
         pass
 WON = True
 """, status="passed", score=2.0)
+attack("fills-memory-outside-tmp", """
+import ctypes, os
+WON = False
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _fill(d, mib=300):  # more than the 256 MiB tmpfs at /tmp: memory the host pays for
+    global WON
+    written = 0
+    try:
+        for i in range(mib // 50):
+            with open(os.path.join(d, f"bpteach-attack-fill{i}"), "wb") as f:
+                for _ in range(50):
+                    f.write(b"x" * (1 << 20))
+            written += 50
+    except OSError as err:
+        print(d, err)
+    WON = WON or written >= mib
+    for i in range(mib // 50):
+        try:
+            os.unlink(os.path.join(d, f"bpteach-attack-fill{i}"))
+        except OSError:
+            pass
+
+
+for d in ("/dev/shm", "/dev", "/", "/etc"):  # bwrap's own tmpfs: the root and /dev
+    _fill(d)
+if libc.unshare(0x20000) == 0:  # a tmpfs of its own, with every capability of its user namespace
+    os.makedirs("/tmp/bpteach-mnt", exist_ok=True)
+    if libc.mount(b"none", b"/tmp/bpteach-mnt", b"tmpfs", 0, None) == 0:
+        _fill("/tmp/bpteach-mnt")
+""")
+attack("memory-outside-the-address-space", """
+import ctypes, os
+WON = False
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmget.restype, libc.shmat.restype = ctypes.c_int, ctypes.c_void_p
+held, fds, segments = 0, [], []
+try:  # memfds: kernel memory, not counted in RLIMIT_AS
+    for i in range(6):
+        fd = os.memfd_create(f"bpteach-attack-{i}")
+        for _ in range(64):
+            os.write(fd, b"x" * (1 << 20))
+        fds.append(fd)
+        held += 64
+except OSError as err:
+    print("memfd", err)
+WON = held >= 300
+for fd in fds:
+    os.close(fd)
+held = 0
+for i in range(6):  # System V segments: they would even outlive the exercise
+    sid = libc.shmget(0, ctypes.c_size_t(64 << 20), 0o1600)
+    addr = libc.shmat(sid, None, 0) if sid >= 0 else None
+    if addr in (None, ctypes.c_void_p(-1).value):
+        print("shm refused:", os.strerror(ctypes.get_errno()))
+        break
+    ctypes.memset(addr, 1, 64 << 20)
+    libc.shmdt(ctypes.c_void_p(addr))
+    segments.append(sid)
+    held += 64
+WON = WON or held >= 300
+for sid in segments:
+    libc.shmctl(sid, 0, None)  # IPC_RMID
+""")
+attack("thread-bomb", """
+import threading
+WON = False
+threading.stack_size(64 * 1024)
+_stop = threading.Event()
+started = 0
+try:  # threads are allowed, and each takes a PID of the host's (pid_max is often 32768)
+    for _ in range(3000):  # a bomb would not stop here; 3000 spares the machine that runs the tests
+        threading.Thread(target=_stop.wait, daemon=True).start()
+        started += 1
+except RuntimeError as err:
+    print("refused after", started, err)
+_stop.set()
+WON = started >= 1000
+""")
 attack("one-exercise-patches-the-next", """
 import builtins, numpy, sys
 numpy.zeros_like = lambda a, *k, **kw: -(a * 0 + 1)
@@ -396,6 +477,10 @@ def build() -> None:
     nbformat.write(nb, OUT / "...ipynb")
     expected[".."] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
                       "folder": "submission"}  # fmt: skip
+    # a name that is a spreadsheet formula: summary.csv must show it as text
+    nbformat.write(nb, OUT / f"{FORMULA}.ipynb")
+    expected[FORMULA] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
+                         "folder": "HYPERLINK_example_invalid_14_of_14"}  # fmt: skip
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 
