@@ -101,7 +101,7 @@ def attack(name: str, code: str, status: str = "failed", score: float = 0.0, say
     ATTACKS[name] = (code, {"score": score, "status": statuses, "others": "not_attempted", "says": says or []})
 
 
-# ---- issue 13: forging a score by a process that outlives the grader
+# ---- forging a score by a process that outlives the grader
 attack("outlive-setsid-rewrites-report", WALK + DETACHED_WRITER + """
 WON = False
 try:
@@ -149,7 +149,7 @@ try:
 except OSError as err:
     print("fork refused after", n, err)
 """)
-# ---- issue 13: reaching the reference
+# ---- reaching the reference
 attack("reference-importlib", """
 import importlib, sys
 WON = False
@@ -222,7 +222,7 @@ for path in _walk():
         except OSError:
             pass
 """)
-# ---- issue 13: writing outside the scratch folder, the network, the environment
+# ---- writing outside the scratch folder, the network, the environment
 attack("writes-outside", WALK + DETACHED_WRITER + """
 WON = False
 _write_everywhere("write")
@@ -281,7 +281,7 @@ print(sorted(keys))
 if any("SEED" in k or "TOKEN" in k or "CANARY" in k for k in keys):
     WON = True
 """)
-# ---- issue 19: escapes between classmates
+# ---- escapes between classmates
 attack("classmates-case-files", WALK + """
 WON = False
 for path in _walk():
@@ -320,7 +320,7 @@ for path in _walk():
         print("found", path)
         WON = True
 """)
-# ---- issue 19, the grader process: read-back, a batch that survives, leftovers
+# ---- the grader process: read-back, a batch that survives, leftovers
 attack("fifo-and-sparse-files", """
 import os
 for d in (".", "/tmp"):
