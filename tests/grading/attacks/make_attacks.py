@@ -24,7 +24,7 @@ OUT = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
 RIGHT = "-(y - h) * fprime_z"
-FORMULA = '=HYPERLINK("example.invalid","14 of 14")'  # a file name that is a spreadsheet formula
+FORMULA = "=HYPERLINK(14 of 14)"  # a file name that is a spreadsheet formula (and legal on every OS)
 # Every attack ends with this: the right answer if it won, zeros if it did not.
 VERDICT = f"""
 
@@ -480,7 +480,7 @@ def build() -> None:
     # a name that is a spreadsheet formula: summary.csv must show it as text
     nbformat.write(nb, OUT / f"{FORMULA}.ipynb")
     expected[FORMULA] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
-                         "folder": "HYPERLINK_example_invalid_14_of_14"}  # fmt: skip
+                         "folder": "HYPERLINK_14_of_14"}  # fmt: skip
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 
