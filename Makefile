@@ -39,7 +39,7 @@ test-backends: $(STAMP)
 	$(PY) tests/numeric_backends.py $(NBVAL) --ignore=notebooks/exercises notebooks
 
 # The oldest versions pyproject.toml allows (tests/oldest-constraints.txt), in their own venv:
-# unit, explorer and browser tests and every notebook under strict nbval. Uses python3.10
+# unit and explorer tests and every notebook under strict nbval. Uses python3.10
 # (pyenv's is found too); without it, says so and uses $(PYTHON). The grader tests are left
 # to `make test`.
 PYTHON_OLDEST ?= python3.10
@@ -59,7 +59,7 @@ $(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
 
 test-oldest: $(STAMP_OLDEST)
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(NBVAL) \
-		--ignore=notebooks/exercises --ignore=tests/grading -k 'not voila' tests notebooks
+		--ignore=notebooks/exercises --ignore=tests/grading --ignore=tests/browser tests notebooks
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks
