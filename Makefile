@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bpteach-installed
 EXTRAS ?= lab,test,demo
 
-.PHONY: lab test test-backends test-oldest lint demo bench clean
+.PHONY: lab test test-backends test-oldest lint demo bench clean exercises
 
 # JupyterLab refuses to run as root unless told; CI and some containers are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -25,18 +25,18 @@ lint: $(STAMP)
 
 # Unit, property, grader and browser tests, then every notebook under strict nbval, in one
 # pytest run; then the notebooks again under other numeric back-ends (test-backends). The
-# exercise notebooks are checked by the grader tests instead: the student versions raise
-# NotImplementedError on purpose.
+# notebooks hold their exercises' solutions; the student versions (`bpteach assign`) are
+# checked by the grader tests.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: lint
-	$(PY) -m pytest $(NBVAL) --ignore=notebooks/exercises --ignore=tests/grading/fixtures tests notebooks
+	$(PY) -m pytest $(NBVAL) --ignore=tests/grading/fixtures tests notebooks
 	$(MAKE) --no-print-directory test-backends
 
-# Every notebook (notebooks/**, exercises aside) again, from the same stored outputs, once per
+# Every notebook (notebooks/**) again, from the same stored outputs, once per
 # numeric back-end this machine can switch to: numpy without its SIMD dispatch, OpenBLAS on
 # older kernels. tests/numeric_backends.py chooses them and says which ran, with their times.
 test-backends: $(STAMP)
-	$(PY) tests/numeric_backends.py $(NBVAL) --ignore=notebooks/exercises notebooks
+	$(PY) tests/numeric_backends.py $(NBVAL) notebooks
 
 # The oldest versions pyproject.toml allows (tests/oldest-constraints.txt), in their own venv:
 # unit and explorer tests and every notebook under strict nbval. Uses python3.10
@@ -59,7 +59,7 @@ $(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
 
 test-oldest: $(STAMP_OLDEST)
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(NBVAL) \
-		--ignore=notebooks/exercises --ignore=tests/grading --ignore=tests/browser tests notebooks
+		--ignore=tests/grading --ignore=tests/browser tests notebooks
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks
@@ -74,3 +74,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(VENV_OLDEST) .pytest_cache .hypothesis build *.egg-info
+
+# After changing a teaching notebook's exercise: copy the notebooks (outputs cleared) into the
+# package, where an installed grader finds them. tests/grading/test_series.py checks it was done.
+exercises: $(STAMP)
+	$(PY) -m bpteach.grading.assign notebooks bpteach/grading/notebooks

@@ -1,4 +1,9 @@
-"""`bpteach assign`: the student version of an exercise notebook, and its manifest."""
+"""`bpteach assign`: the student version of an exercise notebook, and its manifest.
+
+Exercise notebooks are the workbook and every teaching notebook that ends with exercises.
+`python -m bpteach.grading.assign` copies the teaching notebooks (outputs cleared) into the
+package, so that an installed grader has them: `make exercises` runs it, a test keeps it true.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +33,23 @@ def locked_hash(source: str) -> str:
     return hashlib.sha256(normalise(source).encode()).hexdigest()
 
 
-def student_notebook(nb):
+def cleared(nb):
+    """A copy without outputs, execution counts or timings."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-            cell.source = HIDDEN.sub("", stub_source(cell.source))
         cell.metadata.pop("execution", None)
+    return nb
+
+
+def student_notebook(nb):
+    nb = cleared(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = HIDDEN.sub("", stub_source(cell.source))
+        if cell.metadata.get("nbgrader", {}).get("solution"):  # the stub is the learner's to see
+            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
     nb.metadata.setdefault("bpteach", {})["student"] = True
     return nb
 
@@ -62,3 +77,25 @@ def assign(source, out_dir) -> tuple[Path, Path]:
     man_path = out_dir / f"{source.stem}.manifest.json"
     man_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return nb_path, man_path
+
+
+def has_exercises(nb) -> bool:
+    return any(c.metadata.get("nbgrader", {}).get("solution") for c in nb.cells)
+
+
+def ship(notebooks, package) -> list[Path]:
+    """Copy every teaching notebook with exercises from `notebooks` into `package`, outputs cleared."""
+    written = []
+    for path in sorted(Path(notebooks).glob("[0-9][0-9]-*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        if has_exercises(nb):
+            nbformat.write(cleared(nb), Path(package) / path.name)
+            written.append(Path(package) / path.name)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for p in ship(*(sys.argv[1:3] or ("notebooks", Path(__file__).parent / "notebooks"))):
+        print(f"shipped {p}")

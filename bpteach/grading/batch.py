@@ -25,6 +25,9 @@ class GradingError(RuntimeError):
     """Nothing can be graded: no exercise source, an unreadable one, or no submission."""
 
 
+WORKBOOK = "backprop-exercises"  # the seven exercises of the backward pass, in a notebook of their own
+
+
 def sources() -> dict[str, Path]:
     """The shipped exercise notebooks, by name (several: one per teaching notebook that has exercises)."""
     folder = resources.files("bpteach.grading") / "notebooks"
@@ -35,21 +38,24 @@ def sources() -> dict[str, Path]:
 
 
 def source_for(submission: Path, cells: list | None = None) -> Path:
-    """The shipped notebook a submission answers: the one sharing most grade_ids, else by file name."""
+    """The shipped notebook a submission answers: the one sharing most grade_ids, then most of
+    the functions its solution cells define, then its file name; with no clue at all, the workbook."""
     shipped = sources()
     if not shipped:
         raise GradingError("no exercise notebook is installed with bpteach (bpteach/grading/notebooks/ is empty)")
     if len(shipped) == 1:
         return next(iter(shipped.values()))
-    ids = {str((c.get("metadata") or {}).get("nbgrader", {}).get("grade_id"))
-           for c in cells or [] if isinstance(c, dict)}  # fmt: skip
+    cells = [c for c in cells or [] if isinstance(c, dict)]
+    ids = {str(((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")) for c in cells}
+    code = "\n".join(c["source"] for c in cells if isinstance(c.get("source"), str))
+    names = set(re.findall(r"^def (\w+)\(", code, re.M))
 
-    def overlap(path: Path) -> int:
+    def score(path: Path) -> tuple:
         text = path.read_text()
-        return sum(1 for gid in ids if f'"grade_id": "{gid}"' in text)
+        return (sum(f'"grade_id": "{gid}"' in text for gid in ids), sum(f'"function": "{n}"' in text for n in names),
+                path.stem in submission.stem, path.stem == WORKBOOK)  # fmt: skip
 
-    best = max(shipped.values(), key=lambda p: (overlap(p), p.stem in submission.stem))
-    return best
+    return max(sorted(shipped.values()), key=score)
 
 
 def folder_name(stem: str, taken: set[str]) -> str:
@@ -113,12 +119,10 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
                     return old
             except (OSError, ValueError, AttributeError):
                 pass
-        target = chosen
         try:
-            target = chosen or source_for(f)
-            report = grade_submission(f, target, seed, sandbox=sandbox)
+            report = grade_submission(f, chosen, seed, sandbox=sandbox)
         except Exception as err:  # the last line of defence: an entry, never a lost batch
-            top = maxima.get(target, max(maxima.values()))
+            top = maxima.get(chosen, max(maxima.values()))
             report = {"submission": f.name, "score": 0.0, "max_score": top, "exercises": [],
                       "notes": [f"the grader failed on this file: {type(err).__name__}: {err}"],
                       "error": True, "sandbox": sandbox}  # fmt: skip

@@ -12,11 +12,11 @@ import numpy as np
 
 from . import runner
 from .assign import locked_hash, normalise, stub_source, student_notebook
-from .batch import GradingError, sources
+from .batch import GradingError, source_for
 from .batch import grade_path as grade_path
-from .exercises import BY_ID, case_rng, training_loss
+from .exercises import BY_ID, training_loss
+from .spec import case_rng
 
-SOURCE = sources()["backprop-exercises"]
 MAX_BYTES = 20 * 1024**2
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
@@ -42,7 +42,7 @@ def source_of(cell) -> str:
     return src if isinstance(src, str) else ""
 
 
-def trusted(source_path: Path = SOURCE):
+def trusted(source_path: Path):
     """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
     nb = nbformat.read(source_path, as_version=4)
     setup, exercises, locked = [], [], {}
@@ -166,14 +166,17 @@ def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True) 
                      + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if transposed else "")):  # fmt: skip
             ok = False
             continue
-        if not check(f"{label}: dtype", got.dtype == np.float64, f"{label}: dtype {got.dtype}, expected float64"):
+        counts = want.dtype.kind in "iu"  # a count (terms, multiplications): any integer type, judged exactly
+        if not check(f"{label}: dtype", got.dtype.kind in "iu" if counts else got.dtype == np.float64,
+                     f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):  # fmt: skip
             ok = False
         if not check(f"{label}: finite", got.dtype.kind in "fiu" and bool(np.all(np.isfinite(got))),
                      f"{label}: contains NaN or infinity"):  # fmt: skip
             ok = False
             continue
         diff = float(np.max(np.abs(got.astype(float) - want))) if got.size else 0.0
-        if values and not check(f"{label}: value", _close(got, want, exercise.rtol),
+        same = np.array_equal(got, want) if counts else _close(got, want, exercise.rtol)
+        if values and not check(f"{label}: value", same,
                                 f"{label}: wrong values (max difference {diff:.2e})"):  # fmt: skip
             ok = False
     return ok
@@ -295,20 +298,24 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
     return ok
 
 
-def grade_submission(path, source: Path = SOURCE, seed: int | None = None, sandbox: str = "bwrap") -> dict:
+def grade_submission(path, source: Path | None = None, seed: int | None = None, sandbox: str = "bwrap") -> dict:
     """Grade one notebook; always returns a report, whatever the file holds.
+
+    `source` is the trusted notebook with solutions; by default, the shipped one the submission
+    answers (batch.source_for: the one sharing most grade_ids, else the file name).
 
     Every exercise runs in one sandboxed session (runner.Session); `sandbox="none"` is --no-sandbox.
     An unreadable source, or one without exercises, raises GradingError: never a 0 / 0 report.
     """
     path = Path(path)
     seed = _seed(seed)
+    cells, problem = read_submission(path)
+    source = Path(source) if source else source_for(path, cells or [])
     setup, exercises, locked = _trusted_or_fail(source)
     session = runner.Session(sandbox)
     report = {"submission": path.name, "score": 0.0, "max_score": float(sum(e.points for e, _ in exercises)),
               "exercises": [], "notes": []}  # fmt: skip
-    report["sandbox"] = sandbox
-    cells, problem = read_submission(path)
+    report["sandbox"], report["source"] = sandbox, source.name
     if problem:
         report["notes"].append(problem)
         cells = []

@@ -168,7 +168,8 @@ def classmates_answers():
     """ex1 answered with the reference outputs for the hidden inputs of another submission
     (source-with-solutions.ipynb, at the corpus's seed 7), keyed by shape: they fit that
     submission's inputs, not this one's."""
-    from bpteach.grading.exercises import BY_ID, case_rng
+    from bpteach.grading.exercises import BY_ID
+    from bpteach.grading.spec import case_rng
 
     other = (OUT / "source-with-solutions.ipynb").read_bytes()
     cases = BY_ID["ex1-output-delta"].make_cases(case_rng(7, other, 0))

@@ -20,10 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpteach.grading import assign
-from bpteach.grading.exercises import BY_ID, EXERCISES, case_rng
-from bpteach.grading.grade import SOURCE, STATUSES, grade_submission
+from bpteach.grading.batch import sources
+from bpteach.grading.exercises import BY_ID, EXERCISES
+from bpteach.grading.grade import STATUSES, grade_submission
 from bpteach.grading.harness import MARKER
 from bpteach.grading.report import markdown
+from bpteach.grading.spec import case_rng
+
+SOURCE = sources()["backprop-exercises"]  # the workbook: seven exercises
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from bpteach.grading import sandbox
-from bpteach.grading.grade import SOURCE, grade_submission
+from bpteach.grading.batch import sources
+from bpteach.grading.grade import grade_submission
 from bpteach.grading.gradescope import CONFIG, bundle
+
+SOURCE = sources()["backprop-exercises"]  # the workbook: seven exercises
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"

@@ -16,9 +16,11 @@ import pytest
 
 from bpteach.grading import batch, runner, sandbox
 from bpteach.grading.exercises import BY_ID
-from bpteach.grading.grade import SOURCE, grade_submission
+from bpteach.grading.grade import grade_submission
 from bpteach.grading.harness import MARKER, frame
 from bpteach.grading.sandbox import ENVIRONMENT
+
+SOURCE = batch.sources()["backprop-exercises"]  # the workbook: seven exercises
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -288,6 +290,7 @@ class Service:
 """
 FORGE_EVIDENCE = """
 import gc, json, os, struct
+
 
 
 def _record(header, data=b""):

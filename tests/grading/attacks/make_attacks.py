@@ -17,7 +17,9 @@ from pathlib import Path
 
 import nbformat
 
-from bpteach.grading.grade import SOURCE
+from bpteach.grading.batch import sources
+
+SOURCE = sources()["backprop-exercises"]  # the workbook: seven exercises
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "fixtures"
