@@ -137,17 +137,19 @@ def _close(a, b, rtol):
         return bool(np.all(np.abs(a - b) <= rtol * np.abs(b) + 1e-9 * scale))
 
 
-def _label(exercise, path: str) -> str:
-    """`out__1__2` -> "db, key 2" when the exercise names its items, else "item 1, key 2"."""
+def _label(exercise, path: str, keyed: bool = False) -> str:
+    """`out__1__2` -> "db, key 2" when the exercise names its items, else "item 1, key 2";
+    a result that is a dict (keyed by layer) -> "key 2"."""
     if path == "out":
         return "the result"
     parts = path.split("__")[1:]
     items = getattr(exercise, "items", ())
-    head = items[int(parts[0])] if items and parts[0].isdigit() and int(parts[0]) < len(items) else f"item {parts[0]}"
+    named = items and parts[0].isdigit() and int(parts[0]) < len(items) and not keyed
+    head = items[int(parts[0])] if named else f"{'key' if keyed else 'item'} {parts[0]}"
     return ", key ".join([head, *parts[1:]])
 
 
-def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True) -> bool:
+def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True, keyed=False) -> bool:
     """Each expected array against the .npy the kernel wrote: present, shape, float64, finite, value.
 
     Only what crossed the boundary is judged; the type name the kernel reports only explains
@@ -155,7 +157,7 @@ def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True) 
     """
     ok = True
     for path, want in expected.items():
-        label, got = _label(exercise, path), outputs.get(path)
+        label, got = _label(exercise, path, keyed), outputs.get(path)
         if not check(f"{label}: returned", isinstance(got, np.ndarray),
                      f"{label}: expected a numpy array, got {types.get(path) or 'nothing'}"):  # fmt: skip
             ok = False
@@ -224,7 +226,7 @@ def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list
     if case.judge == "descent":
         return _judge_training(exercise, case, outputs, inputs_after, types, check), checks
     expected = flatten(case.expected)
-    ok = _judge_arrays(exercise, expected, outputs, types, check)
+    ok = _judge_arrays(exercise, expected, outputs, types, check, keyed=isinstance(case.expected, dict))
     ok = _judge_inputs(exercise, case, inputs_after, check) and ok
     if case.judge == "central_difference":
         n, calls = case.inputs["theta"].size, _evidence(inputs_after, "calls", "iu", 0)

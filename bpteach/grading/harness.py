@@ -108,7 +108,7 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
         os.chdir(work)
         import numpy as np
 
-        asarray, ndarray = np.asarray, np.ndarray
+        asarray, ndarray, generic = np.asarray, np.ndarray, np.generic
         tobytes = ndarray.tobytes
         loads, unpack = json.loads, struct.unpack
 
@@ -146,8 +146,8 @@ def _exercise(job: dict, data: bytes, limits: dict, index: int) -> None:
             elif isinstance(value, (tuple, list)) and path.count("__") < 2:
                 for i, v in enumerate(value):
                     flatten(v, path + "__" + str(i), out, types)
-            elif isinstance(value, ndarray):  # only arrays cross; anything else is known by its type name
-                out[path] = asarray(value)
+            elif isinstance(value, (ndarray, generic)) or type(value) in (int, float):
+                out[path] = asarray(value)  # only arrays and plain numbers cross; the rest is known by its type name
 
         # the hidden inputs, rebuilt before any student code runs
         cases = [_case_args(np, data, spec) for spec in job["cases"]]
