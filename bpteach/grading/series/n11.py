@@ -59,7 +59,13 @@ def _decay(rng):
 
 
 EXERCISES = [
-    Exercise("n11-softmax-delta", "softmax_output_delta", "The output delta of softmax with cross-entropy", 2,
-             _softmax_delta, derivation=True),  # fmt: skip
+    Exercise(
+        "n11-softmax-delta",
+        "softmax_output_delta",
+        "The output delta of softmax with cross-entropy",
+        2,
+        _softmax_delta,
+        derivation=True,
+    ),
     Exercise("n11-weight-decay", "step3_with_decay", "Step 3 with weight decay", 2, _decay, items=("dW", "db")),
 ]
