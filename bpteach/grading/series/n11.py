@@ -1,0 +1,71 @@
+"""Notebook 11's exercises: delta^{(n_l)} of a softmax output with cross-entropy, and step 3 with weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import backprop, costs
+from ...activations import sigmoid
+from ..spec import Case, Exercise
+
+
+def _softmax_delta(rng):
+    """One example with a one-hot target, then a batch of soft targets (one probability vector per column)."""
+    cases = []
+    for shape in ((4,), (3, 5)):
+        z = rng.normal(0.0, 2.0, size=shape)
+        if len(shape) == 1:
+            y = np.eye(shape[0])[int(rng.integers(shape[0]))]
+        else:
+            y = rng.uniform(0.05, 1.0, size=shape)
+            y /= y.sum(axis=0)
+        h = costs.softmax(z)
+        good = costs.cross_entropy.delta(y, h)
+        mistakes = {
+            "sign flipped: delta = h - y, the output minus the target": y - h,
+            "the softmax is missing: first h = softmax(z), then h - y": z - y,
+            "the squared error's step 1, (h - y) h (1 - h): cross-entropy cancels that factor": (h - y) * h * (1 - h),
+            "a sigmoid output: the softmax divides e^z by the sum of e^z over the units": sigmoid.f(z) - y,
+        }
+        if len(shape) == 2:
+            e = np.exp(z)
+            mistakes["softmax along a row: each column (one example) sums over its units, axis 0"] = (
+                e / e.sum(axis=1, keepdims=True) - y)  # fmt: skip
+            mistakes["softmax over the whole batch: each column (one example) is normalised alone"] = e / e.sum() - y
+        cases.append(Case({"y": y, "z": z}, good, mistakes))
+    return cases
+
+
+def _decay(rng):
+    """Step 3 of UFLDL's J + lambda/2 sum ||W||^2: one example, then a batch (the mean over its columns)."""
+    cases = []
+    for s_next, s, m in ((3, 4, None), (2, 5, 6)):
+        d = rng.normal(size=(s_next,) if m is None else (s_next, m))
+        a = rng.uniform(size=(s,) if m is None else (s, m))
+        W, b, lam = rng.normal(size=(s_next, s)), rng.normal(size=s_next), float(rng.uniform(0.05, 0.5))
+        dW0, db = backprop.weight_gradient(d, a), backprop.bias_gradient(d)
+        dW = dW0 + costs.decay_gradient(W, lam)
+        mistakes = {
+            "the decay term is missing from dJ/dW: add lambda W": (dW0, db),
+            "minus lambda W: the decay term is added to J, so its slope is added too": (dW0 - lam * W, db),
+            "lambda/2 W: the derivative of lambda/2 W^2 is lambda W": (dW0 + lam / 2 * W, db),
+            "the biases decayed too: the decay term has no b, so dJ/db does not change": (dW, db + lam * b),
+        }
+        if m is not None:
+            mistakes["lambda W divided by m: the decay term is not inside the mean over the examples"] = (
+                dW0 + lam * W / m, db)  # fmt: skip
+        cases.append(Case({"delta_next": d, "a_l": a, "W_l": W, "b_l": b, "lam": lam}, (dW, db), mistakes))
+    return cases
+
+
+EXERCISES = [
+    Exercise(
+        "n11-softmax-delta",
+        "softmax_output_delta",
+        "The output delta of softmax with cross-entropy",
+        2,
+        _softmax_delta,
+        derivation=True,
+    ),
+    Exercise("n11-weight-decay", "step3_with_decay", "Step 3 with weight decay", 2, _decay, items=("dW", "db")),
+]
