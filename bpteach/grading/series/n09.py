@@ -1,0 +1,72 @@
+"""Notebook 09's exercises: the bound on delta that makes sigmoid gradients vanish, and the gradient check's measure.
+
+Step 2, delta^{(l)}_k = (sum_q W^{(l)}_{q<-k} delta^{(l+1)}_q) f'(z^{(l)}_k), with the triangle
+inequality and the sigmoid's f' <= 1/4, gives |delta^{(l)}_k| <= beta^{(l)}_k where
+beta^{(n_l)} = |delta^{(n_l)}| and beta^{(l)} = 1/4 |W^{(l)}|^T beta^{(l+1)}, for l = n_l-1 .. 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spec import Case, Exercise
+
+
+def _bound(W, delta_out, start, back, slope=0.25):
+    """beta^{(l)} for l = n_l-1 .. 2 from beta^{(n_l)} = start(delta_out), each step back(W^{(l)})^T beta * slope."""
+    n_l = max(W) + 1
+    beta = {n_l: start(delta_out)}
+    for l in range(n_l - 1, 1, -1):
+        beta[l] = slope * (back(W[l]).T @ beta[l + 1])
+    return {l: beta[l] for l in range(2, n_l)}
+
+
+def _cases(rng):
+    cases = []
+    for sizes in ([3, 5, 2, 4, 3], [4, 2, 6, 3]):
+        W = {l: rng.normal(size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))}
+        delta_out = rng.normal(0.0, 0.1, size=sizes[-1])
+        good = _bound(W, delta_out, np.abs, np.abs)
+        cases.append(Case({"W": W, "delta_out": delta_out}, good, {
+            "the absolute values are missing: terms of either sign could add up, so bound |W| and |delta|":
+                _bound(W, delta_out, lambda d: d, lambda w: w),
+            "the factor 1/4 is missing: that is the bound for tanh (f' <= 1), not for the sigmoid (f' <= 1/4)":
+                _bound(W, delta_out, np.abs, np.abs, slope=1.0),
+            "one factor 1/4 too many: delta^(n_l) already contains f'(z^(n_l))":
+                _bound(W, 0.25 * delta_out, np.abs, np.abs),
+        }))  # fmt: skip
+    return cases
+
+
+def _norm_ratio(a, b, norm=np.linalg.norm, denominator=None):
+    a, b = np.ravel(a), np.ravel(b)
+    denom = norm(a) + norm(b) if denominator is None else denominator(a, b)
+    return np.array(0.0 if denom == 0 else float(norm(a - b) / denom))
+
+
+def _error_cases(rng):
+    """A gradient with finite-difference-sized noise, the same one with its sign flipped, and two zero gradients."""
+    cases = []
+    g = rng.normal(size=(4, 3))
+    for analytic, numeric in ((g, g + 1e-4 * rng.normal(size=g.shape)), (-rng.normal(size=5), None),
+                              (np.zeros((2, 5)), np.zeros((2, 5)))):  # fmt: skip
+        numeric = -analytic if numeric is None else numeric
+        good = _norm_ratio(analytic, numeric)
+        wrong = {
+            "no denominator: divide ||analytic - numeric|| by ||analytic|| + ||numeric||": np.array(
+                float(np.linalg.norm(np.ravel(analytic - numeric)))),
+            "one norm only in the denominator: it is ||analytic|| + ||numeric||, so the result lies in [0, 1]":
+                _norm_ratio(analytic, numeric, denominator=lambda a, b: np.linalg.norm(b)),
+            "the largest entry, not the norm: use the length of the whole vector of differences":
+                _norm_ratio(analytic, numeric, norm=lambda v: np.max(np.abs(v), initial=0.0)),
+        }  # fmt: skip
+        mistakes = {h: w for h, w in wrong.items() if np.isfinite(w) and not np.isclose(w, good, rtol=1e-6)}
+        cases.append(Case({"analytic": analytic, "numeric": numeric}, good, mistakes))
+    return cases
+
+
+EXERCISES = [
+    Exercise("n09-delta-bound", "delta_bound", "Why sigmoid gradients vanish: a bound on delta", 2, _cases,
+             derivation=True),  # fmt: skip
+    Exercise("n09-relative-error", "relative_error", "The gradient check's relative error", 2, _error_cases),
+]

@@ -1,0 +1,46 @@
+"""Notebook 10's exercise: one weight's gradient, read off step 3 with the text's unit labels.
+
+dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i a^{(l)}_j and dJ/db^{(l)}_i = delta^{(l+1)}_i, where i and j are
+the text's 1-based labels (the explorer's "i3", "j2"): array positions i - 1 and j - 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...network import Network
+from ..spec import Case, Exercise
+
+
+def _entry(delta, a, i, j):
+    """(delta_i a_j, delta_i) at 0-based positions i, j, as two 0-d float64 arrays."""
+    return np.array(delta[i] * a[j]), np.array(delta[i])
+
+
+def _cases(rng):
+    cases = []
+    for sizes in ([3, 5, 4, 2], [4, 3, 6, 5, 2]):
+        net = Network(sizes, "sigmoid", seed=int(rng.integers(2**31)))
+        x, y = rng.normal(size=sizes[0]), rng.uniform(size=sizes[-1])
+        t, d = net.forward(x), net.deltas(x, y)
+        a, delta = {l: t.a[l].copy() for l in t.a}, {l: d[l].copy() for l in d}
+        l = int(rng.integers(2, len(sizes) - 1))  # a hidden layer, so that delta^{(l)} exists too
+        i, j = (int(u) + 1 for u in rng.choice(min(sizes[l - 1], sizes[l]) - 1, size=2, replace=False))
+        good = net.gradients(x, y)
+        expected = (np.array(good.W[l][i - 1, j - 1]), np.array(good.b[l][i - 1]))
+        cases.append(Case({"delta": delta, "a": a, "l": l, "i": i, "j": j}, expected, {
+            "off by one: the text's unit i is array position i - 1": _entry(delta[l + 1], a[l], i, j),
+            "i and j swapped: i is the destination unit, on layer l+1; j the source, on layer l":
+                _entry(delta[l + 1], a[l], j - 1, i - 1),
+            "delta of layer l: a weight's gradient takes the delta of its destination layer, l+1":
+                _entry(delta[l], a[l], i - 1, j - 1),
+            "a of layer l+1: a weight's gradient takes the activation of its source layer, l":
+                _entry(delta[l + 1], a[l + 1], i - 1, j - 1),
+        }))  # fmt: skip
+    return cases
+
+
+EXERCISES = [
+    Exercise("n10-gradient-entry", "gradient_entry", "One weight's gradient, as the explorer shows it", 2, _cases,
+             derivation=True, items=("dJ/dW", "dJ/db")),  # fmt: skip
+]
