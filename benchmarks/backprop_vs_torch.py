@@ -1,17 +1,13 @@
 """bpteach's backprop against a per-example loop and PyTorch CPU autograd, and the naive path sum.
 
-Every implementation computes the gradients of the same network (same weights, same data,
-sigmoid units, J = 1/2 ||y - h||^2 averaged over the batch) and is checked against bpteach
-float64 before anything is timed.
+Every implementation computes the gradients of the same network (same weights, same data, sigmoid
+units, J = 1/2 ||y - h||^2 averaged over the batch) and is checked against bpteach float64 before
+anything is timed. What is timed is one forward and one backward pass, as a training step needs.
 """
 
-from __future__ import annotations
-
-import contextlib
 import os
 import platform
 import time
-from collections.abc import Callable
 from statistics import median
 
 import numpy as np
@@ -19,8 +15,10 @@ import numpy as np
 import bpteach as bp
 from bpteach import backprop
 
+NETWORKS = [("five-layer 2-3-4-3-2", [2, 3, 4, 3, 2]), ("784-128-64-32-10", [784, 128, 64, 32, 10])]
 
-def sample(f: Callable[[], object], min_time: float = 0.0) -> float:
+
+def sample(f, min_time: float = 0.0) -> float:
     """Seconds per call of f(), calling it until min_time has passed (so tiny calls are not all timer noise)."""
     n, start = 1, time.perf_counter()
     f()
@@ -31,11 +29,8 @@ def sample(f: Callable[[], object], min_time: float = 0.0) -> float:
 
 
 def interleaved(fns: dict, rounds: int, min_time: float = 0.0, warmup: int = 3) -> dict:
-    """Samples of every function in `fns`, one per function per round, the starting one rotating.
-
-    A slow minute on a shared machine then slows every function alike, so a ratio of two
-    samples taken in the same round stays fair.
-    """
+    """Samples of every function in `fns`, one per function per round, the starting one rotating:
+    a slow minute on a shared machine slows every function alike, so a ratio within a round stays fair."""
     keys, samples = list(fns), {k: [] for k in fns}
     for f in fns.values():
         for _ in range(warmup):
@@ -53,82 +48,10 @@ def median_ratio(a: list[float], b: list[float]) -> float:
 
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__}
-
-
-NETWORKS = [
-    ("five-layer 2-3-4-3-2", [2, 3, 4, 3, 2], 1),
-    ("five-layer 2-3-4-3-2", [2, 3, 4, 3, 2], 256),
-    ("784-128-64-32-10", [784, 128, 64, 32, 10], 1),
-    ("784-128-64-32-10", [784, 128, 64, 32, 10], 256),
-    ("784-1024-1024-1024-10", [784, 1024, 1024, 1024, 10], 256),
-]
-
-
-class Bpteach:
-    """bpteach as a learner calls it: net.forward, then net.deltas and backprop.gradients."""
-
-    def __init__(self, net, x, y, dtype):
-        self.net = bp.Network.from_params(net.W, net.b, "sigmoid", dtype)
-        self.x, self.y = x.astype(dtype), y.astype(dtype)
-        self.trace = self.forward()
-
-    def forward(self):
-        return self.net.forward(self.x)
-
-    def backward(self):
-        """Steps 1-3 on the trace of one earlier forward pass."""
-        return backprop.gradients(self.trace.a, self.net.deltas(self.x, self.y, self.trace))
-
-    def both(self):
-        g = self.net.gradients(self.x, self.y)
-        return g.W, g.b
-
-
-class Loop(Bpteach):
-    """One forward and backward pass per example, then the mean: what vectorising replaces."""
-
-    def forward(self):
-        return [self.net.forward(self.x[:, c]) for c in range(self.x.shape[1])]
-
-    def backward(self):
-        return [backprop.gradients(t.a, self.net.deltas(None, self.y[:, c], t)) for c, t in enumerate(self.trace)]
-
-    def both(self):
-        gs = [self.net.gradients(self.x[:, c], self.y[:, c]) for c in range(self.x.shape[1])]
-        return (
-            {l: np.mean([g.W[l] for g in gs], axis=0) for l in self.net.W},
-            {l: np.mean([g.b[l] for g in gs], axis=0) for l in self.net.W},
-        )
-
-
-class Torch:
-    """The same network written the usual PyTorch way; autograd does the backward pass."""
-
-    def __init__(self, net, x, y, dtype):
-        import torch
-
-        self.torch, dt = torch, getattr(torch, dtype)
-        self.W = [torch.tensor(net.W[l], dtype=dt, requires_grad=True) for l in net.W]
-        self.b = [torch.tensor(net.b[l], dtype=dt, requires_grad=True) for l in net.W]
-        self.x, self.y, self.m = torch.tensor(x, dtype=dt), torch.tensor(y, dtype=dt), x.shape[1] if x.ndim == 2 else 1
-        self.trace = self.forward()
-
-    def forward(self):
-        a = self.x
-        for W, b in zip(self.W, self.b, strict=True):
-            a = self.torch.sigmoid(W @ a + (b[:, None] if self.x.ndim == 2 else b))
-        return 0.5 * ((self.y - a) ** 2).sum() / self.m
-
-    def backward(self):  # retain_graph: the backward pass of one forward pass, timed again and again
-        return self.torch.autograd.grad(self.trace, self.W + self.b, retain_graph=True)
-
-    def both(self):
-        g = [t.detach().numpy() for t in self.torch.autograd.grad(self.forward(), self.W + self.b)]
-        n = len(self.W)
-        return dict(enumerate(g[:n], start=1)), dict(enumerate(g[n:], start=1))
 
 
 def torch_version() -> str | None:
@@ -140,43 +63,71 @@ def torch_version() -> str | None:
     return f"{torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def run_networks(quick: bool = False, impls=None) -> list[dict]:
-    """Every implementation on every network, sampled round by round (see interleaved)."""
-    impls = impls or {"bpteach": Bpteach, "torch": Torch, "loop over examples": Loop}
+def bpteach_step(net, x, y):
+    """bpteach as a learner calls it: net.gradients, one forward pass and steps 1-3."""
+    return lambda: net.gradients(x, y)
+
+
+def loop_step(net, x, y):
+    """One forward and backward pass per example, then the mean: what vectorising replaces."""
+
+    def step():
+        gs = [net.gradients(x[:, c], y[:, c]) for c in range(x.shape[1])]
+        W = {l: np.mean([g.W[l] for g in gs], axis=0) for l in net.W}
+        return bp.Gradients(W, {l: np.mean([g.b[l] for g in gs], axis=0) for l in net.W})
+
+    return step
+
+
+def torch_step(net, x, y):
+    """The same network written the usual PyTorch way; autograd does the backward pass."""
+    import torch
+
+    W = [torch.tensor(net.W[l], requires_grad=True) for l in net.W]
+    b = [torch.tensor(net.b[l], requires_grad=True) for l in net.W]
+    x, y, m = torch.tensor(x), torch.tensor(y), x.shape[1] if x.ndim == 2 else 1
+
+    def step():
+        a = x
+        for W_l, b_l in zip(W, b, strict=True):
+            a = torch.sigmoid(W_l @ a + (b_l[:, None] if x.ndim == 2 else b_l))
+        g = [t.numpy() for t in torch.autograd.grad(0.5 * ((y - a) ** 2).sum() / m, W + b)]
+        return bp.Gradients(dict(enumerate(g[: len(W)], start=1)), dict(enumerate(g[len(W) :], start=1)))
+
+    return step
+
+
+IMPLS = {"bpteach": bpteach_step, "torch": torch_step, "loop over examples": loop_step}
+
+
+def run_networks(quick: bool = False) -> list[dict]:
+    """Each implementation on each network, one example and a batch of 256, sampled round by round."""
     rows, torch_ok = [], torch_version() is not None
-    for name, sizes, m in NETWORKS[:2] if quick else NETWORKS:
-        net = bp.Network(sizes, "sigmoid", seed=0)
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(sizes[0], m) if m > 1 else sizes[0])
-        y = rng.uniform(size=(sizes[-1], m) if m > 1 else sizes[-1])
-        ref = bp.Gradients(*Bpteach(net, x, y, "float64").both())
-        here, fns = [], {}
-        for impl, cls in impls.items():
-            for dtype in ("float64",) if cls is Loop else ("float64", "float32"):
-                if cls is Loop and (m == 1 or sizes[1] >= 1024):
-                    continue  # only worth timing against a batch; on the large net it takes minutes
+    for name, sizes in NETWORKS[:1] if quick else NETWORKS:
+        base = bp.Network(sizes, seed=0)
+        for m in (1, 256):
+            rng = np.random.default_rng(0)
+            x = rng.normal(size=(sizes[0], m) if m > 1 else sizes[0])
+            y = rng.uniform(size=(sizes[-1], m) if m > 1 else sizes[-1])
+            ref, here, steps = base.gradients(x, y), [], {}
+            for impl, dtype in [(i, d) for i in IMPLS for d in ("float64", "float32")]:
+                if impl == "loop over examples" and (m == 1 or dtype == "float32"):
+                    continue  # the loop is only worth timing against a batch
                 here.append(row := {"network": name, "batch": m, "impl": impl, "dtype": dtype, "status": "ok"})
-                if cls is Torch and not torch_ok:
+                if impl == "torch" and not torch_ok:
                     row["status"] = "not installed"
                     continue
-                obj = cls(net, x, y, dtype)
-                row["rel_error"] = err = bp.relative_error(bp.Gradients(*obj.both()), ref)
+                net = bp.Network.from_params(base.W, base.b, dtype=dtype)
+                steps[impl, dtype] = step = IMPLS[impl](net, x.astype(dtype), y.astype(dtype))
+                row["rel_error"] = err = bp.relative_error(step(), ref)
                 if not err <= (1e-10 if dtype == "float64" else 1e-5):
                     raise AssertionError(f"{impl} {dtype} on {name} (batch {m}): gradients differ by {err:.1e}")
-                fns |= {(impl, dtype, part): getattr(obj, part) for part in ("forward", "backward", "both")}
-        large = sizes[1] >= 1024
-        samples = interleaved(fns, rounds=3 if quick else (9 if large else 21), min_time=0.0 if large else 0.02)
-        for row in (r for r in here if r["status"] == "ok"):
-            fwd, bwd, both = (samples[row["impl"], row["dtype"], part] for part in ("forward", "backward", "both"))
-            row.update(
-                forward_s=median(fwd),
-                backward_s=median(bwd),
-                total_s=median(both),
-                backward_over_forward=median_ratio(bwd, fwd),
-            )
-            if ("torch", row["dtype"], "both") in samples and row["impl"] != "torch":
-                row["over_torch"] = median_ratio(both, samples["torch", row["dtype"], "both"])
-        rows += here
+            samples = interleaved(steps, rounds=3 if quick else 21, min_time=0.02)
+            for row in (r for r in here if r["status"] == "ok"):
+                row["step_s"] = median(own := samples[row["impl"], row["dtype"]])
+                if ("torch", row["dtype"]) in samples and row["impl"] != "torch":
+                    row["over_torch"] = median_ratio(own, samples["torch", row["dtype"]])
+            rows += here
     return rows
 
 

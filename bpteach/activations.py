@@ -1,10 +1,5 @@
-"""Activation functions, each kept beside its own derivative da/dz.
-
-The derivative is a function of z, never of a: the derivation writes da/dz at z^{(l)},
-and evaluating f' at a is the commonest slip learners make (notebook 09 shows it failing).
-"""
-
-from __future__ import annotations
+"""Activation functions f, each beside its derivative f' = da/dz. f' takes z, never a: the text writes
+da/dz at z^{(l)}, and evaluating f' at a is the commonest slip learners make (notebook 09 shows it)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,14 +24,10 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.maximum(z, -80.0)))
 
 
-def _step(z):
-    z = np.asarray(z)  # relu's slope; at z = 0 it is taken as 0 (any value in [0, 1] is a subgradient)
-    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else float)
-
-
 sigmoid = Activation("sigmoid", _sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)))
 tanh = Activation("tanh", np.tanh, lambda z: 1.0 - np.tanh(z) ** 2)
-relu = Activation("relu", lambda z: np.maximum(z, 0.0), _step)
+# relu' is the step H(z), taken as 0 at z = 0 (any value in [0, 1] is a subgradient there)
+relu = Activation("relu", lambda z: np.maximum(z, 0.0), lambda z: np.heaviside(z, 0.0))
 identity = Activation("identity", lambda z: z, np.ones_like)
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (sigmoid, tanh, relu, identity)}
 

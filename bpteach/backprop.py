@@ -1,50 +1,42 @@
-"""The derivation's three steps, each one short function (notebooks 05-07).
-
-Each takes what its formula takes, for one example (vectors (s_l,)) or a batch (matrices
-(s_l, m), one column per example; the gradients are then the mean over the columns).
-"""
-
-from __future__ import annotations
+"""The derivation's three steps, each a short function taking what its formula takes (notebooks 05-07):
+vectors (s_l,) for one example, or matrices (s_l, m) for a batch of m columns, whose gradients are means."""
 
 import numpy as np
 
 from .layers import Gradients, Layers
 
-Array = np.ndarray
 
-
-def cost(y: Array, h: Array) -> float:
+def cost(y: np.ndarray, h: np.ndarray) -> float:
     """J = 1/2 ||y - h||^2, averaged over the columns of a batch."""
     return 0.5 * float(np.sum((y - h) ** 2)) / (1 if h.ndim == 1 else h.shape[1])
 
 
-def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
+def output_delta(y: np.ndarray, h: np.ndarray, fprime_z: np.ndarray) -> np.ndarray:
     """Step 1: delta^{(n_l)}_p = -(y_p - h_p) * f'(z^{(n_l)}_p). The minus sign belongs to delta."""
     return -(y - h) * fprime_z
 
 
-def hidden_delta(W_l: Array, delta_next: Array, fprime_z: Array) -> Array:
+def hidden_delta(W_l: np.ndarray, delta_next: np.ndarray, fprime_z: np.ndarray) -> np.ndarray:
     """Step 2: delta^{(l)}_k = (sum_q W^{(l)}_{q<-k} delta^{(l+1)}_q) * f'(z^{(l)}_k).
     The sum runs over the destination index q, the rows of W^{(l)}: hence W^T."""
     return (W_l.T @ delta_next) * fprime_z
 
 
-def weight_gradient(delta_next: Array, a_l: Array) -> Array:
+def weight_gradient(delta_next: np.ndarray, a_l: np.ndarray) -> np.ndarray:
     """Step 3: dJ/dW^{(l)}_{i<-j} = delta^{(l+1)}_i a^{(l)}_j, i.e. delta a^T (over a batch, delta a^T / m)."""
     if delta_next.ndim == 1:
         return delta_next[:, None] * a_l  # the column delta times the row a^T
     return delta_next @ a_l.T / delta_next.shape[1]
 
 
-def bias_gradient(delta_next: Array) -> Array:
+def bias_gradient(delta_next: np.ndarray) -> np.ndarray:
     """dJ/db^{(l)}_i = delta^{(l+1)}_i, because dz^{(l+1)}_i / db^{(l)}_i = 1 (derived in notebook 06)."""
     return delta_next if delta_next.ndim == 1 else delta_next.mean(axis=1)
 
 
-def deltas(W, fprime, y: Array, h: Array, *, output_delta=output_delta, hidden_delta=hidden_delta) -> Layers:
-    """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}; fprime[l] is f'(z^{(l)}).
-    Either step can be swapped for another: notebook 09 swaps in the classic mistakes, and a
-    cost other than the derivation's brings its own step 1 (costs.py, notebook 11)."""
+def deltas(W, fprime, y: np.ndarray, h: np.ndarray, *, output_delta=output_delta, hidden_delta=hidden_delta) -> Layers:
+    """Steps 1 and 2: delta^{(n_l)} from y and h, then back to delta^{(2)}; fprime[l] is f'(z^{(l)}). Either step
+    can be swapped: notebook 09 swaps in the classic mistakes, another cost brings its own step 1 (notebook 11)."""
     n_l = max(W) + 1
     delta = Layers("delta", {n_l: output_delta(y, h, fprime.get(n_l))})
     for l in range(n_l - 1, 1, -1):
@@ -60,8 +52,8 @@ def gradients(a, delta: Layers, *, weight_gradient=weight_gradient) -> tuple[Lay
 
 
 def gradients_by_loops(net, x, y) -> Gradients:
-    """The three steps unit by unit, exactly as the formulas read: one example, one Python loop
-    per sum, slow on purpose (notebook 06). Notebook 07 checks the vectorised steps against it."""
+    """The three steps unit by unit as the formulas read, one Python loop per sum: one example, slow on purpose
+    (notebook 06); notebook 07 checks the vectorised steps against it."""
     trace = net.forward(x)
     y, s, z, a, n_l = net.check_y(y, trace.h.shape), net.s, trace.z, trace.a, net.n_l
     if y.ndim != 1:
@@ -75,9 +67,7 @@ def gradients_by_loops(net, x, y) -> Gradients:
             delta[l][k] = sum(net.W[l][q, k] * delta[l + 1][q] for q in range(s(l + 1))) * fp[l][k]
     W, b = Layers("dJ/dW"), Layers("dJ/db", {l: delta[l + 1].copy() for l in range(1, n_l)})
     for l in range(1, n_l):  # step 3
-        W[l] = np.zeros((s(l + 1), s(l)))
-        for i, j in np.ndindex(W[l].shape):
-            W[l][i, j] = delta[l + 1][i] * a[l][j]
+        W[l] = np.array([[delta[l + 1][i] * a[l][j] for j in range(s(l))] for i in range(s(l + 1))])
     return Gradients(W, b, delta, trace)
 
 

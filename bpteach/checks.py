@@ -1,10 +1,5 @@
-"""Input checks, called at the public edges so that the maths modules read as maths.
-
-A wrong shape is an error naming the layer, the expected and the got shape, never a
-silent broadcast: bad values raise ValueError, values of the wrong kind TypeError.
-"""
-
-from __future__ import annotations
+"""Input checks, called at the public edges so that the maths modules read as maths. A wrong shape is a
+ValueError naming the layer, the expected and the got shape (never a silent broadcast); a wrong kind, TypeError."""
 
 import numpy as np
 
@@ -33,8 +28,7 @@ def real(value, name: str, dtype) -> np.ndarray:
 
 
 def x(value, s_1: int, dtype) -> np.ndarray:
-    arr = real(value, "x", dtype)
-    if arr.ndim not in (1, 2) or arr.shape[0] != s_1:
+    if (arr := real(value, "x", dtype)).ndim not in (1, 2) or arr.shape[0] != s_1:
         raise ValueError(
             f"x: layer 1 has s_1 = {s_1} units, so x must have shape ({s_1},) for one example "
             f"or ({s_1}, m) for a batch of m columns; got {arr.shape}"
@@ -43,16 +37,14 @@ def x(value, s_1: int, dtype) -> np.ndarray:
 
 
 def y(value, shape: tuple[int, ...], n_l: int, dtype) -> np.ndarray:
-    arr = real(value, "y", dtype)
-    if arr.shape != shape:
+    if (arr := real(value, "y", dtype)).shape != shape:
         raise ValueError(f"y: must match the output h = a^({n_l}) of layer {n_l}, shape {shape}; got {arr.shape}")
     return arr
 
 
 def parameter(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """A copy of W[l] or b[l] with exactly `shape`: never transposed, never broadcast."""
-    arr = np.array(real(value, name, dtype))
-    if arr.shape != shape:
+    if (arr := np.array(real(value, name, dtype))).shape != shape:
         raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
     return arr
 

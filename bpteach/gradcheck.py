@@ -1,7 +1,5 @@
 """Central differences: the independent check on every gradient (notebooks 03 and 06)."""
 
-from __future__ import annotations
-
 import numpy as np
 
 from . import checks
@@ -9,8 +7,7 @@ from .layers import Gradients, Layers
 
 
 def numerical_gradient(net, x, y, eps: float = 1e-6) -> Gradients:
-    """(J(theta + eps) - J(theta - eps)) / (2 eps) for every weight and bias; central rather
-    than one-sided because its error falls like eps^2, not eps."""
+    """(J(theta + eps) - J(theta - eps)) / (2 eps) for every weight and bias: central, its error falls like eps^2."""
     g = Gradients(Layers("dJ/dW (numerical)"), Layers("dJ/db (numerical)"))
     for out, params in ((g.W, net.W), (g.b, net.b)):
         for l, theta in params.items():
@@ -27,16 +24,14 @@ def weight_derivative(net, x, y, l: int, i: int, j: int, eps: float = 1e-6) -> f
 
 
 def trace_derivative(net, x, l: int, i: int, j: int, eps: float = 1e-6) -> tuple[Layers, Layers]:
-    """dz^{(m)}/dW^{(l)}_{i<-j} and da^{(m)}/dW^{(l)}_{i<-j} for every layer m, by central differences:
-    notebook 04 checks each line of the unrolled chain rule with them before the line is fully expanded."""
+    """dz^{(m)}/dW^{(l)}_{i<-j} and da^{(m)}/dW^{(l)}_{i<-j} for every layer m, by central differences (notebook 04)."""
     checks.weight(net.W.shapes, l, i, j)
     dz = _central(net.W[l], (i, j), lambda: net.forward(x).z, eps)
     return Layers("dz/dW", dz), Layers("da/dW", _central(net.W[l], (i, j), lambda: net.forward(x).a, eps))
 
 
 def _central(theta: np.ndarray, idx, f, eps: float):
-    """(f() at theta[idx] + eps - f() at theta[idx] - eps) / 2 eps, for a number or each array of a dict.
-    theta[idx] is restored exactly."""
+    """(f() at theta[idx] + eps - f() at theta[idx] - eps) / 2 eps, of a number or each array of a dict."""
     old = theta[idx]
     try:
         theta[idx] = old + eps

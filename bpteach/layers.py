@@ -1,8 +1,6 @@
 """Containers keyed by the derivation's 1-based layer numbers: `net.W[1]` is W^{(1)}, `trace.z[2]`
 is z^{(2)}, so no code renumbers silently. Asking for a layer that does not exist says which do."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,11 +27,9 @@ class ParamLayers(Layers):
 
     def __init__(self, symbol: str, shapes: dict[int, tuple[int, ...]], dtype):
         super().__init__(symbol)
-        self.shapes, self.dtype = shapes, dtype
+        self.shapes, self.dtype = Layers(symbol, shapes), dtype  # shapes[l] of a missing l says which exist
 
     def __setitem__(self, l, value) -> None:
-        if l not in self.shapes:
-            raise checks.LayerIndexError(self.symbol, l, self.shapes.keys())
         super().__setitem__(l, checks.parameter(value, f"{self.symbol}[{l}]", self.shapes[l], self.dtype))
 
 

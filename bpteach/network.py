@@ -1,11 +1,6 @@
 """The network: its parameters W[l], b[l] and the forward trace z[l], a[l] (notebooks 01 and 02).
-
-Layers are numbered as in the derivation: 1 is the input, n_l the output. `W[l][i, j]` is
-W^{(l)}_{i<-j}, the weight from unit j on layer l to unit i on layer l+1: destination row,
-source column. Array positions are 0-based, so the text's unit i = 1 is row 0.
-"""
-
-from __future__ import annotations
+Layers are numbered as in the text, 1 the input and n_l the output. `W[l][i, j]` is W^{(l)}_{i<-j},
+from unit j on layer l to unit i on layer l+1: destination row, source column, 0-based (the text's i = 1 is row 0)."""
 
 from collections.abc import Mapping, Sequence
 
@@ -13,9 +8,9 @@ import numpy as np
 
 from . import backprop, checks, costs
 from .activations import Activation, sigmoid, tanh
+from .costs import SOFTMAX
 from .layers import Gradients, Layers, ParamLayers, Trace
 
-Array = np.ndarray
 ActivationSpec = str | Activation | Sequence[str | Activation]
 # Speed only (an exp per unit, a quarter of a small net's step): sigma'(z) = a (1 - a) and
 # tanh'(z) = 1 - a^2 are still the slope at z, read off the a = f(z) the forward pass kept.
@@ -23,10 +18,9 @@ _SLOPE_AT_Z_FROM_A = {sigmoid: lambda a: a * (1.0 - a), tanh: lambda a: 1.0 - a 
 
 
 class Network:
-    """A fully connected network, `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for
-    every layer, or one name for each of the layers 2..n_l (layer 1 is the input and has none).
-    `cost` is "squared_error" (the derivation's) or "cross_entropy", which puts a softmax on
-    layer n_l; `weight_decay` is lambda in J + lambda/2 sum_l ||W^{(l)}||^2 (notebook 11)."""
+    """A fully connected network, `sizes = [s_1, ..., s_{n_l}]`. `activation` is one name for every layer, or one
+    for each of the layers 2..n_l (layer 1, the input, has none). `cost` is "squared_error" (the derivation's) or
+    "cross_entropy", which puts a softmax on layer n_l; `weight_decay` is lambda in J + lambda/2 sum_l ||W^{(l)}||^2."""
 
     def __init__(
         self,
@@ -39,10 +33,9 @@ class Network:
     ) -> None:
         self.sizes = checks.sizes(sizes)
         self.n_l = len(self.sizes)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"dtype: expected a floating type, got {self.dtype}")
-        self.cost_function = costs.get_cost(cost)
+        if (dtype := np.dtype(dtype)).kind != "f":
+            raise TypeError(f"dtype: expected a floating type, got {dtype}")
+        self.dtype, self.cost_function = dtype, costs.get_cost(cost)
         self.weight_decay = costs.check_weight_decay(weight_decay)
         activation = costs.output_activation(self.cost_function, activation, self.n_l)  # softmax for cross-entropy
         self.activations = checks.activations(activation, self.n_l)
@@ -53,7 +46,7 @@ class Network:
         self.randomize(seed)
 
     @classmethod
-    def five_layer(cls, seed: int = 0, activation: ActivationSpec = "sigmoid") -> Network:
+    def five_layer(cls, seed: int = 0, activation: ActivationSpec = "sigmoid") -> "Network":
         """The derivation's example: layers 1..5 with units j, i, k, q, p. The widths 2-3-4-3-2 make
         every W non-square, so an index-order mistake is a shape error, not a silently wrong number."""
         net = cls([2, 3, 4, 3, 2], activation=activation, seed=seed)
@@ -61,7 +54,7 @@ class Network:
         return net
 
     @classmethod
-    def from_params(cls, W: Mapping, b: Mapping, activation: ActivationSpec = "sigmoid", dtype="float64") -> Network:
+    def from_params(cls, W: Mapping, b: Mapping, activation: ActivationSpec = "sigmoid", dtype="float64") -> "Network":
         """A network holding copies of W[l] and b[l], l = 1..n_l-1; the sizes are read from W's shapes."""
         net = cls([np.shape(W[1])[1]] + [np.shape(W[l])[0] for l in range(1, len(W) + 1)], activation, dtype=dtype)
         for l in net.W:
@@ -79,7 +72,7 @@ class Network:
         """s_l, the number of units on layer l."""
         return self.sizes[checks.layer(l, 1, self.n_l, "layer") - 1]
 
-    def copy(self) -> Network:
+    def copy(self) -> "Network":
         new = Network.from_params(self.W, self.b, list(self.activations.values()), self.dtype)
         new.cost_function, new.weight_decay, new.letters = self.cost_function, self.weight_decay, self.letters
         return new
@@ -90,10 +83,10 @@ class Network:
         extra += f", weight_decay={self.weight_decay}" if self.weight_decay else ""
         return f"Network(sizes={self.sizes}, activation={acts}, dtype={self.dtype}{extra})"
 
-    def check_x(self, x) -> Array:
+    def check_x(self, x) -> np.ndarray:
         return checks.x(x, self.sizes[0], self.dtype)
 
-    def check_y(self, y, shape: tuple[int, ...]) -> Array:
+    def check_y(self, y, shape: tuple[int, ...]) -> np.ndarray:
         return checks.y(y, shape, self.n_l, self.dtype)
 
     def forward(self, x) -> Trace:
@@ -112,15 +105,10 @@ class Network:
         J = self.cost_function.J(self.check_y(y, h.shape), h)
         return J + costs.decay_cost(self.W, self.weight_decay) if self.weight_decay else J
 
-    def fprime(self, trace: Trace) -> dict[int, Array]:
-        """f'(z^{(l)}) for l = 2..n_l, each activation's slope at z. A softmax output has no slope per
-        unit; its cost's step 1 (delta = h - y) needs none, so it is left out."""
-        fast = _SLOPE_AT_Z_FROM_A
-        return {
-            l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l])
-            for l, f in self.activations.items()
-            if f is not costs.SOFTMAX
-        }
+    def fprime(self, trace: Trace) -> dict[int, np.ndarray]:
+        """f'(z^{(l)}) for l = 2..n_l, the slope at z; a softmax output has none (its cost's step 1 needs none)."""
+        fast, act = _SLOPE_AT_Z_FROM_A, self.activations
+        return {l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l]) for l, f in act.items() if f is not SOFTMAX}
 
     def deltas(self, x, y, trace: Trace | None = None) -> Layers:
         """delta^{(l)} for l = 2..n_l: steps 1 (the cost's) and 2 of the derivation (notebook 06)."""

@@ -30,7 +30,7 @@ def test_quick_run_checks_and_reports_every_implementation(tmp_path):
         assert r["status"] == "ok"
         assert r["rel_error"] <= (1e-10 if r["dtype"] == "float64" else 1e-5)
         # timings are only checked to exist: comparing them here would make a timed, flaky test
-        assert all(r[k] > 0 for k in ("forward_s", "backward_s", "total_s", "backward_over_forward"))
+        assert r["step_s"] > 0
         assert ("over_torch" in r) == (r["impl"] != "torch" and data["machine"]["torch"] is not None)
     # the naive path sum: one term per path, the product of the widths of layers 3..n_l
     assert [p["terms"] for p in data["paths"]] == [1, 3, 9, 27]
