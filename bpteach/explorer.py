@@ -814,7 +814,8 @@ class Explorer:
             f"<tr><td>{name}</td><td class='bpteach-w'>{num(self.net.W[l][i, j], '+.6f')}</td></tr>"
             f"<tr><td>J</td><td class='bpteach-J'>{num(s['J'], '.6f')}</td></tr>"
             f"<tr><td>∂J/∂{name} {label}</td><td>{shown}</td></tr>"
-            f"<tr><td>by finite differences</td><td class='bpteach-num'>{num(s['grad_numerical'], '+.6e')}</td></tr>"
+            # 4 digits: a central difference carries ~1e-10 of noise, so its later digits are not the maths
+            f"<tr><td>by finite differences</td><td class='bpteach-num'>{num(s['grad_numerical'], '+.3e')}</td></tr>"
             f"<tr><td>by the path terms</td><td class='bpteach-paths'>{num(s['grad_paths'], '+.6e')}</td></tr>"
             f"<tr><td>learning rate η</td><td>{num(self.lr.value, '.2f')}</td></tr>"
             "</table>"

@@ -338,6 +338,13 @@ def test_presets():
     assert set(PRESETS) == {v for _, v in ex.preset.options if v}
 
 
+def test_the_panel_shows_finite_differences_to_the_digits_they_have():
+    """A central difference is ~1e-10 off: 4 significant digits, not the 7 shown for delta."""
+    ex = Explorer()
+    s = ex._last
+    assert f"<td class='bpteach-num'>{s['grad_numerical']:+.3e}</td>" in ex.panel.value
+
+
 def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences():
     ex = Explorer()
     ex.mistake.value = "f'(a) instead of f'(z)"

@@ -107,7 +107,7 @@ def results(report: dict) -> dict:
 
 def run(root: Path) -> int:
     """Grade the submission under ROOT/submission and write ROOT/results/results.json."""
-    from .batch import GradingError, source_for
+    from .batch import GradingError
     from .grade import grade_submission
     from .sandbox import SandboxUnavailable, check
 
@@ -122,7 +122,7 @@ def run(root: Path) -> int:
         if config.get("sandbox", "bwrap") == "bwrap":
             check()
         path = notebooks[0]
-        report = grade_submission(path, source_for(path), int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
+        report = grade_submission(path, None, int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
         if len(notebooks) > 1:
             report["notes"].append(f"several notebooks were submitted; {path.name} was graded")
         data = results(report)

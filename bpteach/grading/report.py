@@ -31,6 +31,7 @@ def fenced(lines) -> list[str]:
 def markdown(report: dict) -> str:
     lines = [f"# Report: {inline(report['submission'])}", "",
              f"**Score: {report['score']:g} / {report['max_score']:g}**", "",
+             *([f"Graded against the exercises of {inline(report['source'])}.", ""] if report.get("source") else []),
              "| exercise | status | points |", "| --- | --- | --- |"]  # fmt: skip
     for e in report["exercises"]:
         lines.append(f"| {inline(e['name'])} | {inline(e['status'].replace('_', ' '))} | "

@@ -8,7 +8,6 @@ full solution is graded in the sandbox and must score full marks, and its studen
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
@@ -16,13 +15,12 @@ import nbformat
 import numpy as np
 import pytest
 
+from bpteach.grading.assign import assign, ship
 from bpteach.grading.batch import WORKBOOK, source_for, sources
 from bpteach.grading.exercises import BY_ID, EXERCISES
 from bpteach.grading.grade import flatten, grade_submission, judge_case
 from bpteach.grading.series import SERIES
 from bpteach.grading.spec import case_rng
-
-assign = importlib.import_module("bpteach.grading.assign")  # the module; bpteach.grading.assign is the function
 
 ROOT = Path(__file__).resolve().parents[2]
 TEACHING = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -75,7 +73,7 @@ def test_at_least_half_of_the_notebook_exercises_practise_the_derivation():
 
 def test_the_shipped_copies_are_the_teaching_notebooks(tmp_path):
     """`make exercises` was run after the last change to a teaching notebook."""
-    written = {p.name for p in assign.ship(ROOT / "notebooks", tmp_path)}
+    written = {p.name for p in ship(ROOT / "notebooks", tmp_path)}
     assert written == {f"{name}.ipynb" for name in SHIPPED}, "run `make exercises`"
     for name in written:
         assert (tmp_path / name).read_text() == SHIPPED[Path(name).stem].read_text(), f"{name}: run `make exercises`"
@@ -108,7 +106,7 @@ def test_the_full_solution_scores_full_marks_and_the_student_version_zero(name, 
     assert report["source"] == source.name
     failed = [(e["grade_id"], [c["message"] for c in e["checks"] if not c["passed"]]) for e in report["exercises"]]
     assert report["score"] == report["max_score"] > 0, failed
-    student, _ = assign.assign(source, tmp_path)
+    student, _ = assign(source, tmp_path)
     text = student.read_text()
     assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
     assert '"source_hidden": true' not in text, "the stub must be visible in the student version"
