@@ -34,8 +34,9 @@ def locked_hash(source: str) -> str:
 
 
 def cleared(nb):
-    """A copy without outputs, execution counts or timings."""
+    """A copy without outputs, execution counts, timings or saved widget state."""
     nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

@@ -1,0 +1,51 @@
+"""Notebook 07's exercise: the backward pass of a whole batch, from the stored Z and A.
+
+The reference is `net.gradients` on the batch: its deltas (one column per example) and the
+mean-over-the-batch gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...activations import sigmoid
+from ...network import Network
+from ..spec import Case, Exercise
+
+
+def _with_slope(W, Z, Y, H, A, slope):
+    """The batched backward pass with `slope(z)` where f'(z) belongs: what a learner's slip computes."""
+    n_l, m = max(Z), Y.shape[1]
+    d = {n_l: -(Y - H) * slope(Z[n_l])}
+    for l in range(n_l - 1, 1, -1):
+        d[l] = (W[l].T @ d[l + 1]) * slope(Z[l])
+    return d, {l: d[l + 1] @ A[l].T / m for l in W}, {l: d[l + 1].mean(axis=1) for l in W}
+
+
+def _cases(rng):
+    cases = []
+    for n_l, m in ((3, int(rng.integers(5, 9))), (4, int(rng.integers(9, 13)))):
+        s = [int(w) for w in rng.permutation(np.arange(2, 2 + n_l))]  # distinct widths: no layer is square
+        net = Network(s, seed=int(rng.integers(2**31)))
+        X, Y = rng.normal(size=(s[0], m)), rng.uniform(size=(s[-1], m))
+        g = net.gradients(X, Y)
+        W = {l: net.W[l].copy() for l in net.W}
+        Z, A = dict(g.trace.z), dict(g.trace.a)
+        Delta, dW, db = dict(g.delta), dict(g.W), dict(g.b)
+        summed_dW, summed_db = {l: m * v for l, v in dW.items()}, {l: m * v for l, v in db.items()}
+        cases.append(Case({"W": W, "Z": Z, "A": A, "Y": Y}, (Delta, dW, db), {
+            "the sums over the batch, not the means: divide by m": (Delta, summed_dW, summed_db),
+            "dW: the sum over the batch, not the mean: divide Delta A^T by m": (Delta, summed_dW, db),
+            "f'(a) where f'(z) is needed: the slope is taken at Z": _with_slope(
+                W, Z, Y, A[n_l], A, lambda z: sigmoid.df(sigmoid.f(z))),
+            "sign flipped: Delta^(n_l) = -(Y - H) * f'(Z^(n_l)), with the minus": (
+                {l: -v for l, v in Delta.items()}, {l: -v for l, v in dW.items()}, {l: -v for l, v in db.items()}),
+        }))  # fmt: skip
+    return cases
+
+
+EXERCISES = [
+    Exercise(
+        "n07-batch-backward", "batch_backward", "The backward pass of a batch", 2, _cases, items=("Delta", "dW", "db")
+    ),
+]
