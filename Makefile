@@ -78,4 +78,4 @@ clean:
 # After changing a teaching notebook's exercise: copy the notebooks (outputs cleared) into the
 # package, where an installed grader finds them. tests/grading/test_series.py checks it was done.
 exercises: $(STAMP)
-	$(PY) -m bpteach.grading.assign notebooks bpteach/grading/notebooks
+	$(PY) -c 'from bpteach.grading.assign import ship; [print("shipped", p) for p in ship("notebooks", "bpteach/grading/notebooks")]'

@@ -1,8 +1,8 @@
 """`bpteach assign`: the student version of an exercise notebook, and its manifest.
 
 Exercise notebooks are the workbook and every teaching notebook that ends with exercises.
-`python -m bpteach.grading.assign` copies the teaching notebooks (outputs cleared) into the
-package, so that an installed grader has them: `make exercises` runs it, a test keeps it true.
+`ship` copies the teaching notebooks (outputs cleared) into the package, so that an installed
+grader has them: `make exercises` runs it, and a test keeps the copies up to date.
 """
 
 from __future__ import annotations
@@ -94,9 +94,3 @@ def ship(notebooks, package) -> list[Path]:
             written.append(Path(package) / path.name)
     return written
 
-
-if __name__ == "__main__":
-    import sys
-
-    for p in ship(*(sys.argv[1:3] or ("notebooks", Path(__file__).parent / "notebooks"))):
-        print(f"shipped {p}")
