@@ -125,3 +125,12 @@ def test_a_solution_without_its_metadata_is_matched_by_the_functions_it_defines(
         bare = tmp_path / f"{re.sub('[0-9]', 'x', name)}.ipynb"
         nbformat.write(nb, bare)
         assert source_for(bare, nbformat.read(bare, as_version=4).cells) == source, name
+
+
+def test_the_readme_lists_every_notebook_exercise():
+    readme = (ROOT / "README.md").read_text()
+    for e in SERIES:
+        row = next((line for line in readme.splitlines() if f"| `{e.names[0]}`" in line), None)
+        assert row is not None, f"README: no row for {e.grade_id}"
+        kind = "derivation" if e.derivation else "code"
+        assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {kind} |"), row
