@@ -11,6 +11,7 @@ already there for the same file content (unless `force`), and ends with summary.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -39,7 +40,11 @@ def sources() -> dict[str, Path]:
 
 def source_for(submission: Path, cells: list | None = None) -> Path:
     """The shipped notebook a submission answers: the one sharing most grade_ids, then most of
-    the functions its solution cells define, then its file name; with no clue at all, the workbook."""
+    the functions its solution cells define, then its file name; with no clue at all, the workbook.
+
+    Set intersections against each shipped notebook's own grade_ids and functions: a submission
+    with a million cells or `def`s costs one pass over it, not a text search per name and notebook.
+    """
     shipped = sources()
     if not shipped:
         raise GradingError("no exercise notebook is installed with bpteach (bpteach/grading/notebooks/ is empty)")
@@ -51,11 +56,20 @@ def source_for(submission: Path, cells: list | None = None) -> Path:
     names = set(re.findall(r"^def (\w+)\(", code, re.M))
 
     def score(path: Path) -> tuple:
-        text = path.read_text()
-        return (sum(f'"grade_id": "{gid}"' in text for gid in ids), sum(f'"function": "{n}"' in text for n in names),
-                path.stem in submission.stem, path.stem == WORKBOOK)  # fmt: skip
+        known_ids, functions = _answers(path)
+        return (len(ids & known_ids), len(names & functions), path.stem in submission.stem, path.stem == WORKBOOK)
 
     return max(sorted(shipped.values()), key=score)
+
+
+@functools.lru_cache(maxsize=64)
+def _answers(path: Path) -> tuple[frozenset, frozenset]:
+    """A shipped notebook's grade_ids and the functions its solution cells define (bpteach metadata)."""
+    cells = json.loads(path.read_text()).get("cells", [])
+    metas = [c.get("metadata", {}) for c in cells]
+    ids = {str(m.get("nbgrader", {}).get("grade_id")) for m in metas if m.get("nbgrader", {}).get("grade_id")}
+    functions = {str(m.get("bpteach", {}).get("function")) for m in metas if m.get("bpteach", {}).get("function")}
+    return frozenset(ids), frozenset(functions)
 
 
 def folder_name(stem: str, taken: set[str]) -> str:

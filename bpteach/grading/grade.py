@@ -18,6 +18,7 @@ from .exercises import BY_ID, training_loss
 from .spec import case_rng
 
 MAX_BYTES = 20 * 1024**2
+MAX_CELLS = 10_000  # a notebook of the series has fewer than 100; each cell costs the grader (outside the sandbox)
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
 
@@ -74,10 +75,16 @@ def read_submission(path: Path):
             return None, "the file is JSON but not a notebook"
         if "cells" in raw:  # nbformat 4: read the cells as they are, whatever their metadata's shape
             cells = raw["cells"]
-        else:  # nbformat 3: let nbformat convert the worksheets
+        else:  # nbformat 3: let nbformat convert the worksheets (counted first: conversion is slow)
+            sheets = raw["worksheets"] if isinstance(raw["worksheets"], list) else []
+            n = sum(len(w["cells"]) for w in sheets if isinstance(w, dict) and isinstance(w.get("cells"), list))
+            if n > MAX_CELLS:
+                return None, f"the notebook has {n} cells, more than {MAX_CELLS}"
             cells = nbformat.reads(json.dumps(raw), as_version=4).get("cells", [])
         if not isinstance(cells, list):
             return None, f"the file could not be read as a notebook: its cells are a {type(cells).__name__}"
+        if len(cells) > MAX_CELLS:
+            return None, f"the notebook has {len(cells)} cells, more than {MAX_CELLS}"
         return [_clean_cell(c) for c in cells if isinstance(c, dict)], None
     except json.JSONDecodeError as err:
         return None, f"the file is not valid JSON (truncated?): {err.msg} at line {err.lineno}"
@@ -172,7 +179,9 @@ def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True, 
         if not check(f"{label}: dtype", got.dtype.kind in "iu" if counts else got.dtype == np.float64,
                      f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):  # fmt: skip
             ok = False
-        if not check(f"{label}: finite", got.dtype.kind in "fiu" and bool(np.all(np.isfinite(got))),
+            if got.dtype.kind not in "fiu":  # bool, complex, text: not a number to compare
+                continue
+        if not check(f"{label}: finite", bool(np.all(np.isfinite(got))),
                      f"{label}: contains NaN or infinity"):  # fmt: skip
             ok = False
             continue
@@ -345,28 +354,39 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
                                     "message": f"{', '.join(exercise.names)}: still the stub that raises "
                                                "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
-        cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
-        run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service)
-        entry["seconds"] = round(run.seconds, 2)
-        if run.truncated_output:
-            report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")
-        if run.status != "ok":
-            entry["status"] = run.status
-            entry["checks"].append({"name": "runs", "passed": False, "message": _explain(run.message)})
-            continue
-        passed = 0
-        for n, case in enumerate(cases):
-            ok, checks = judge_case(exercise, case, run.outputs.get(n, {}), run.inputs_after.get(n, {}),
-                                    run.types.get(n, {}))  # fmt: skip
-            for c in checks:
-                c["name"] = f"case {n + 1}: {c['name']}"
-            entry["checks"] += checks
-            passed += ok
-        entry["points"] = round(exercise.points * passed / len(cases), 2)
-        entry["status"] = "passed" if passed == len(cases) else "partial" if passed else "failed"
+        try:
+            _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report)
+        except Exception as err:  # the grader's own failure on this exercise: an entry, the others still graded
+            session.close()  # whatever state the harness is in, the next exercise starts a fresh one
+            entry["points"], entry["status"] = 0.0, "error"
+            why = f"the grader failed on this exercise: {type(err).__name__}: {err}"
+            entry["checks"].append({"name": "graded", "passed": False, "message": why})
     session.close()
     report["score"] = round(sum(e["points"] for e in report["exercises"]), 2)
     return report
+
+
+def _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report) -> None:
+    """Run one exercise in the session, judge each of its cases, fill its entry."""
+    cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
+    run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service)
+    entry["seconds"] = round(run.seconds, 2)
+    if run.truncated_output:
+        report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")
+    if run.status != "ok":
+        entry["status"] = run.status
+        entry["checks"].append({"name": "runs", "passed": False, "message": _explain(run.message)})
+        return
+    passed = 0
+    for n, case in enumerate(cases):
+        ok, checks = judge_case(exercise, case, run.outputs.get(n, {}), run.inputs_after.get(n, {}),
+                                run.types.get(n, {}))  # fmt: skip
+        for c in checks:
+            c["name"] = f"case {n + 1}: {c['name']}"
+        entry["checks"] += checks
+        passed += ok
+    entry["points"] = round(exercise.points * passed / len(cases), 2)
+    entry["status"] = "passed" if passed == len(cases) else "partial" if passed else "failed"
 
 
 def _trusted_or_fail(source):

@@ -13,6 +13,7 @@ the next exercise starts a fresh one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import signal
@@ -266,7 +267,7 @@ def _records(stream: bytes):
             return
         try:
             item = json.loads(stream[pos + 8 : head_end])
-        except ValueError:
+        except (ValueError, RecursionError):  # a forged header nested deeper than the parser goes
             item = None
         payload = stream[head_end:end]
         pos = end
@@ -275,14 +276,24 @@ def _records(stream: bytes):
 
 
 def _array(item: dict, payload: bytes):
-    """A plain ndarray of numbers or text, or None: no objects, no pickles, sizes that add up."""
+    """A plain ndarray of numbers or text, or None: no objects, no pickles, sizes that add up.
+
+    The record is the submission's to forge: a shape is a list of at most 32 plain ints below
+    2**31, its size is counted in Python ints (no int64 wrap-around to match an empty payload),
+    and an item is at least one byte (numpy cannot view bytes as "U0").
+    """
+    shape = item.get("shape", [])
+    if not isinstance(shape, list) or len(shape) > 32 or any(type(s) is not int or not 0 <= s < 2**31 for s in shape):
+        return None
     try:
         dtype = np.dtype(str(item.get("dtype")))
-        shape = tuple(int(s) for s in item.get("shape", []))
     except (TypeError, ValueError):
         return None
-    if dtype.kind not in "biufcU" or dtype.hasobject or len(shape) > 32 or any(s < 0 for s in shape):
+    if dtype.kind not in "biufcU" or dtype.hasobject or dtype.itemsize == 0:
         return None
-    if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(payload):
+    if math.prod(shape) * dtype.itemsize != len(payload):
         return None
-    return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
+    try:
+        return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
+    except ValueError:  # an empty array whose other dimensions are more than numpy can index
+        return None

@@ -458,6 +458,32 @@ WON = False
 """, others={"ex2-hidden-delta": ("def hidden_delta(W_l, delta_next, fprime_z):\n    return (W_l.T @ delta_next) * fprime_z\n",
                                   "passed")}, score=2.0)
 
+# ---- records forged on the result pipe (fd 3): the grader parses them, it must never crash on them
+FORGE = """
+import json, os, struct
+WON = False
+
+
+def _record(header, data=b""):
+    text = json.dumps(header).encode() if isinstance(header, dict) else header
+    blob = struct.pack("<II", len(text), len(data)) + text + data
+    while blob:
+        blob = blob[os.write(3, blob):]
+
+
+"""
+FORGED = "the result: expected a numpy array, got nothing"
+for _name, _record in {
+    "forge-shape-wrapping-to-zero": '{"kind": "array", "case": 0, "path": "out", "dtype": "<f8", "shape": [2**62, 4]}',
+    "forge-shape-beyond-int64": '{"kind": "array", "case": 0, "path": "out", "dtype": "<f8", "shape": [2**70]}',
+    "forge-zero-width-text": '{"kind": "array", "case": 0, "path": "out", "dtype": "<U0", "shape": [3]}',
+    "forge-empty-huge-dims": '{"kind": "array", "case": 0, "path": "out", "dtype": "<f8", "shape": [2**31 - 1] * 3 + [0]}',
+    "forge-bool-in-shape": '{"kind": "array", "case": 0, "path": "out", "dtype": "<f8", "shape": [True]}, b"\\0" * 8',
+    "forge-header-nested-too-deep": 'b"[" * 200000',
+}.items():
+    attack(_name, FORGE + f"_record({_record})\n_record({{'kind': 'status', 'status': 'ok'}})\nos._exit(0)\n",
+           says=[FORGED])
+
 
 def build() -> None:
     OUT.mkdir(exist_ok=True)
