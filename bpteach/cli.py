@@ -32,6 +32,9 @@ def main(argv=None) -> int:
     s.add_argument("-o", "--out", default="autograder.zip")
     s.add_argument("--seed", type=int, help="secret seed of the hidden inputs (default: a new random one)")
     s.add_argument("--wheel", help="a bpteach wheel to install in the bundle (default: the running bpteach's code)")
+    s.add_argument("--source", default="backprop-exercises",
+                   help="the assignment: the shipped exercise notebook every submission is graded against, by name "
+                        "(e.g. 04-unrolling-the-chain-rule; default: the workbook, backprop-exercises)")
     s.add_argument("--no-sandbox", action="store_true",
                    help="for a platform that forbids user namespaces: Gradescope's container is then the only wall")
     args = ap.parse_args(argv)
@@ -45,7 +48,8 @@ def main(argv=None) -> int:
         if args.command == "gradescope":
             from .grading.gradescope import bundle
 
-            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "bwrap")
+            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "bwrap",
+                             source=args.source)  # fmt: skip
             print(f"wrote {path} (its seed is secret: share the zip with Gradescope only)")
             return 0
         from .grading.batch import grade_path

@@ -24,6 +24,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from .batch import WORKBOOK
+
 CONFIG = "bpteach-gradescope.json"
 
 SETUP = """#!/usr/bin/env bash
@@ -47,10 +49,15 @@ PYTHONPATH="$ROOT/source/vendor${PYTHONPATH:+:$PYTHONPATH}" exec "$PY" -m bpteac
 """
 
 
-def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "bwrap") -> tuple[Path, int]:
-    """Write the autograder zip; return its path and the seed it holds."""
-    from .batch import sources
+def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "bwrap",
+           source: str = WORKBOOK) -> tuple[Path, int]:  # fmt: skip
+    """Write the autograder zip for one assignment, the shipped exercise notebook `source` (by name);
+    return its path and the seed it holds. Every submission is graded against that notebook only,
+    whatever exercises it answers: a solved copy of another notebook scores nothing."""
+    from .batch import GradingError, sources
 
+    if source not in sources():
+        raise GradingError(f"no shipped exercise notebook is named {source!r}: one of {', '.join(sorted(sources()))}")
     out = Path(out)
     seed = secrets.randbits(32) if seed is None else int(seed)
     with tempfile.TemporaryDirectory(prefix="bpteach-gradescope-") as tmp:
@@ -66,7 +73,7 @@ def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "bwrap") -> 
             install = "/autograder/venv/bin/pip install --quiet -r /autograder/source/requirements.txt"
         (root / "setup.sh").write_text(SETUP.format(install=install))
         (root / "run_autograder").write_text(RUN)
-        (root / CONFIG).write_text(json.dumps({"seed": seed, "sandbox": sandbox, "sources": sorted(sources())}))
+        (root / CONFIG).write_text(json.dumps({"seed": seed, "sandbox": sandbox, "source": source}))
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             for path in sorted(root.rglob("*")):
@@ -107,7 +114,7 @@ def results(report: dict) -> dict:
 
 def run(root: Path) -> int:
     """Grade the submission under ROOT/submission and write ROOT/results/results.json."""
-    from .batch import GradingError
+    from .batch import GradingError, sources
     from .grade import grade_submission
     from .sandbox import SandboxUnavailable, check
 
@@ -122,13 +129,17 @@ def run(root: Path) -> int:
         if config.get("sandbox", "bwrap") == "bwrap":
             check()
         path = notebooks[0]
-        report = grade_submission(path, None, int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
+        source = sources().get(config.get("source", WORKBOOK))
+        if source is None:
+            raise GradingError(f"the bundle's exercise notebook {config.get('source')!r} is not installed")
+        report = grade_submission(path, source, int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
         if len(notebooks) > 1:
             report["notes"].append(f"several notebooks were submitted; {path.name} was graded")
         data = results(report)
         code = 0
-    except (GradingError, SandboxUnavailable) as err:
-        data, code = {"score": 0.0, "output": f"The autograder could not grade this submission: {err}",
+    except Exception as err:  # GradingError, SandboxUnavailable, or a grader bug: results.json all the same
+        why = err if isinstance(err, (GradingError, SandboxUnavailable)) else f"{type(err).__name__}: {err}"
+        data, code = {"score": 0.0, "output": f"The autograder could not grade this submission: {why}",
                       "visibility": "visible", "tests": []}, 1  # fmt: skip
     data["execution_time"] = round(time.monotonic() - start, 2)
     target.write_text(json.dumps(data, indent=2))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bpteach.grading import sandbox
-from bpteach.grading.batch import sources
+from bpteach.grading.batch import GradingError, sources
 from bpteach.grading.grade import grade_submission
 from bpteach.grading.gradescope import CONFIG, bundle
 
@@ -99,3 +99,15 @@ def test_no_submission_is_reported(autograder, tmp_path):
     done, results = run_autograder(zip_path, tmp_path / "autograder", None)
     assert done.returncode == 1
     assert results["score"] == 0 and "no .ipynb file was submitted" in results["output"]
+
+
+def test_a_bundle_grades_its_own_assignment_only(tmp_path):
+    """A bundle for notebook 02: the solved workbook (14 points elsewhere) answers none of its exercises."""
+    zip_path, _ = bundle(tmp_path / "n02.zip", seed=3, source="02-five-layer-network")
+    done, results = run_autograder(zip_path, tmp_path / "n02", SOURCE)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert results["score"] == 0 and sum(t["max_score"] for t in results["tests"]) == 2
+    done, results = run_autograder(zip_path, tmp_path / "n02-solved", sources()["02-five-layer-network"])
+    assert results["score"] == 2
+    with pytest.raises(GradingError, match="no shipped exercise notebook is named 'nope'"):
+        bundle(tmp_path / "x.zip", source="nope")
