@@ -222,10 +222,10 @@ def write_summary(target: Path, files, folders, reports) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["submission", "report_folder", "exercise", "status", "points", "max_points"])
+        w.writerow(["submission", "report_folder", "exercise", "status", "points", "max_points", "source"])
         for file, folder, r in zip(files, folders, reports, strict=True):
-            status = "error" if r.get("error") else "graded"
-            w.writerow([cell(file.name), cell(folder.name), "total", status, r["score"], r["max_score"]])
+            status, source = "error" if r.get("error") else "graded", r.get("source", "")  # the notebook judged against
+            w.writerow([cell(file.name), cell(folder.name), "total", status, r["score"], r["max_score"], source])
             for e in r.get("exercises", []):
                 w.writerow([cell(file.name), cell(folder.name), cell(e.get("grade_id", e.get("name"))), e["status"],
-                            e["points"], e["max_points"]])  # fmt: skip
+                            e["points"], e["max_points"], source])  # fmt: skip

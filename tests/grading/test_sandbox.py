@@ -215,6 +215,7 @@ def test_jobs_2_an_attacker_does_not_change_honest_scores(tmp_path, sandbox):
     assert len(rows) == len(reports) * 8  # a total line and 7 exercise lines per submission
     totals = {r["submission"]: float(r["points"]) for r in rows if r["exercise"] == "total"}
     assert totals == {r["submission"]: r["score"] for r in reports}
+    assert {r["source"] for r in rows if r["submission"] == "full.ipynb"} == {"backprop-exercises.ipynb"}
 
 
 def test_a_batch_survives_a_grader_crash(tmp_path, monkeypatch):
