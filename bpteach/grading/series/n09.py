@@ -12,12 +12,12 @@ import numpy as np
 from ..spec import Case, Exercise
 
 
-def _bound(W, delta_out, start, back, slope=0.25):
-    """beta^{(l)} for l = n_l-1 .. 2 from beta^{(n_l)} = start(delta_out), each step back(W^{(l)})^T beta * slope."""
+def _bound(W, delta_out, start, back, slope=0.25, after=lambda v: v):
+    """beta^{(l)}, l = n_l-1 .. 2: beta^{(n_l)} = start(delta_out), then after(slope back(W^{(l)})^T beta^{(l+1)})."""
     n_l = max(W) + 1
     beta = {n_l: start(delta_out)}
     for l in range(n_l - 1, 1, -1):
-        beta[l] = slope * (back(W[l]).T @ beta[l + 1])
+        beta[l] = after(slope * (back(W[l]).T @ beta[l + 1]))
     return {l: beta[l] for l in range(2, n_l)}
 
 
@@ -34,6 +34,10 @@ def _cases(rng):
                 _bound(W, delta_out, np.abs, np.abs, slope=1.0),
             "one factor 1/4 too many: delta^(n_l) already contains f'(z^(n_l))":
                 _bound(W, 0.25 * delta_out, np.abs, np.abs),
+            "beta^(n_l) = |delta^(n_l)| without its absolute value, and |.| taken after the sum: bound each term":
+                _bound(W, delta_out, lambda d: d, lambda w: w, after=np.abs),
+            "the absolute value is taken after the sum: |sum_q u_q| <= sum_q |u_q|, so sum |W| beta instead":
+                _bound(W, delta_out, np.abs, lambda w: w, after=np.abs),
         }))  # fmt: skip
     return cases
 
@@ -45,10 +49,11 @@ def _norm_ratio(a, b, norm=np.linalg.norm, denominator=None):
 
 
 def _error_cases(rng):
-    """A gradient with finite-difference-sized noise, the same one with its sign flipped, and two zero gradients."""
+    """A gradient with a small error (1e-3: enough to tell the two one-norm slips apart), one with its sign flipped,
+    and two zero gradients."""
     cases = []
     g = rng.normal(size=(4, 3))
-    for analytic, numeric in ((g, g + 1e-4 * rng.normal(size=g.shape)), (-rng.normal(size=5), None),
+    for analytic, numeric in ((g, g + 1e-3 * rng.normal(size=g.shape)), (-rng.normal(size=5), None),
                               (np.zeros((2, 5)), np.zeros((2, 5)))):  # fmt: skip
         numeric = -analytic if numeric is None else numeric
         good = _norm_ratio(analytic, numeric)
@@ -57,10 +62,15 @@ def _error_cases(rng):
                 float(np.linalg.norm(np.ravel(analytic - numeric)))),
             "one norm only in the denominator: it is ||analytic|| + ||numeric||, so the result lies in [0, 1]":
                 _norm_ratio(analytic, numeric, denominator=lambda a, b: np.linalg.norm(b)),
+            "only ||analytic|| in the denominator: it is ||analytic|| + ||numeric||, so the result lies in [0, 1]":
+                _norm_ratio(analytic, numeric, denominator=lambda a, b: np.linalg.norm(a)),
             "the largest entry, not the norm: use the length of the whole vector of differences":
                 _norm_ratio(analytic, numeric, norm=lambda v: np.max(np.abs(v), initial=0.0)),
         }  # fmt: skip
-        mistakes = {h: w for h, w in wrong.items() if np.isfinite(w) and not np.isclose(w, good, rtol=1e-6)}
+        mistakes = {}  # keep the ones that differ from the truth and from every mistake kept before them
+        for h, w in wrong.items():
+            if np.isfinite(w) and not any(np.isclose(w, v, rtol=1e-6, atol=0) for v in (good, *mistakes.values())):
+                mistakes[h] = w
         cases.append(Case({"analytic": analytic, "numeric": numeric}, good, mistakes))
     return cases
 
