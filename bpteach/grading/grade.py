@@ -400,8 +400,11 @@ def _trusted_or_fail(source):
 
 
 def _explain(message: str) -> str:
-    if "mismatch in its core dimension" in message or "not aligned" in message or "could not be broadcast" in message:
+    if "mismatch in its core dimension" in message or "not aligned" in message:  # a matrix product @
         return message + " — check the shapes: W (s_{l+1}, s_l) needs its transpose Wᵀ to carry δ backwards"
+    if "could not be broadcast" in message:  # an element-wise * or +
+        return message + (" — check the shapes: * and + pair entries one to one; `@` is the matrix product, "
+                          "and `v[:, None]` makes a vector a column")  # fmt: skip
     if message.startswith("NotImplementedError"):
         return message + " — the stub is still there"
     return message
