@@ -43,7 +43,8 @@ def sandbox_kernels() -> list[int]:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                if MARKER.encode() in (proc / "cmdline").read_bytes():  # every sandboxed process's argv
+                argv = (proc / "cmdline").read_bytes()  # every sandboxed process's argv has the marker, and
+                if MARKER.encode() in argv and sys.prefix.encode() in argv:  # our Python, not another checkout's
                     pids.append(int(proc.name))
             except OSError:
                 pass
