@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 from statistics import median
 
-from bpteach.grading.batch import grade_path
-from bpteach.grading.grade import SOURCE, grade_submission
+from bpteach.grading.batch import WORKBOOK, grade_path, sources
+from bpteach.grading.grade import grade_submission
+
+SOURCE = sources()[WORKBOOK]  # the seven-exercise workbook: the full submission graded here
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "grading" / "fixtures"
 ONE_EXERCISE = ["ex1-sign-flipped", "ex2-missing-transpose", "ex3-a-delta-transposed", "ex5-one-sided", "ex4-no-bias"]

@@ -45,3 +45,15 @@ def test_interleaved_takes_one_sample_per_function_per_round():
     # rounds rotate which function goes first, so none always runs in another's wake
     assert [calls[3 + 3 * r] for r in range(4)] == ["a", "b", "c", "a"]
     assert median_ratio([2.0, 4.0, 9.0], [1.0, 2.0, 3.0]) == pytest.approx(2.0)
+
+
+def test_the_grading_benchmark_runs(tmp_path):
+    """A smoke run of benchmarks.grading: one full submission and a folder of two, each report checked."""
+    from bpteach.grading import sandbox
+
+    flags = [] if sandbox.available() else ["--no-sandbox"]
+    cmd = [sys.executable, "-m", "benchmarks.grading", "--full", "1", "--submissions", "2", "--jobs", "1", *flags,
+           "--json", str(tmp_path / "grading.json")]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "grading.json").read_text())
