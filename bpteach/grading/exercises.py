@@ -165,12 +165,9 @@ class Service:
 
 def _with_slope(net, X, Y, slope):
     """The batched gradients with `slope(z)` where f'(z) belongs: what a learner's slip computes."""
-    t, n_l = net.forward(X), net.n_l
-    d = {n_l: backprop.output_delta(Y, t.h, slope(t.z[n_l]))}
-    for l in range(n_l - 1, 1, -1):
-        d[l] = backprop.hidden_delta(net.W[l], d[l + 1], slope(t.z[l]))
-    return ({l: backprop.weight_gradient(d[l + 1], t.a[l]) for l in net.W},
-            {l: backprop.bias_gradient(d[l + 1]) for l in net.W})  # fmt: skip
+    t = net.forward(X)
+    dW, db = backprop.gradients(t.a, backprop.deltas(net.W, {l: slope(t.z[l]) for l in t.z}, Y, t.h))
+    return dict(dW), dict(db)
 
 
 def _ex6(rng):

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import backprop
 from ...activations import sigmoid
 from ...network import Network
 from ..spec import Case, Exercise
 
 
-def _with_slope(W, Z, Y, H, A, slope):
-    """The batched backward pass with `slope(z)` where f'(z) belongs: what a learner's slip computes."""
-    n_l, m = max(Z), Y.shape[1]
-    d = {n_l: -(Y - H) * slope(Z[n_l])}
-    for l in range(n_l - 1, 1, -1):
-        d[l] = (W[l].T @ d[l + 1]) * slope(Z[l])
-    return d, {l: d[l + 1] @ A[l].T / m for l in W}, {l: d[l + 1].mean(axis=1) for l in W}
+def _with_slope(W, Z, A, Y, slope):
+    """bpteach's own backward pass with `slope(z)` where f'(z) belongs: what a learner's slip computes."""
+    delta = backprop.deltas(W, {l: slope(Z[l]) for l in Z}, Y, A[max(A)])
+    dW, db = backprop.gradients(A, delta)
+    return dict(delta), dict(dW), dict(db)
 
 
 def _cases(rng):
@@ -37,7 +36,7 @@ def _cases(rng):
             "the sums over the batch, not the means: divide by m": (Delta, summed_dW, summed_db),
             "dW: the sum over the batch, not the mean: divide Delta A^T by m": (Delta, summed_dW, db),
             "f'(a) where f'(z) is needed: the slope is taken at Z": _with_slope(
-                W, Z, Y, A[n_l], A, lambda z: sigmoid.df(sigmoid.f(z))),
+                W, Z, A, Y, lambda z: sigmoid.df(sigmoid.f(z))),
             "sign flipped: Delta^(n_l) = -(Y - H) * f'(Z^(n_l)), with the minus": (
                 {l: -v for l, v in Delta.items()}, {l: -v for l, v in dW.items()}, {l: -v for l, v in db.items()}),
         }))  # fmt: skip
