@@ -13,7 +13,7 @@ from statistics import median
 import numpy as np
 
 import bpteach as bp
-from bpteach import backprop
+from bpteach import loops
 
 NETWORKS = [("five-layer 2-3-4-3-2", [2, 3, 4, 3, 2]), ("784-128-64-32-10", [784, 128, 64, 32, 10])]
 
@@ -147,6 +147,6 @@ def run_paths(max_seconds: float = 1.0, quick: bool = False) -> list[dict]:
                 assert ps.n_terms == row["terms"]
                 assert np.isclose(ps.value, net.gradients(x, y).W[1][0, 0], rtol=1e-8, atol=1e-15)
             row["delta_s"] = median(sample(lambda net=net, x=x, y=y: net.gradients(x, y), 0.005) for _ in range(15))
-            row["delta_multiplications"] = backprop.multiplications(sizes)
+            row["delta_multiplications"] = loops.multiplications(sizes)
             rows.append(row)
     return rows

@@ -1,6 +1,8 @@
 """Input checks, called at the public edges so that the maths modules read as maths. A wrong shape is a
 ValueError naming the layer, the expected and the got shape (never a silent broadcast); a wrong kind, TypeError."""
 
+import math
+
 import numpy as np
 
 from .activations import Activation, get_activation
@@ -64,6 +66,15 @@ def weight(shapes: dict[int, tuple[int, int]], l, i, j) -> None:
                 f"{name}: W[{l}] has shape {(rows, cols)}, so the {role} index {name} must be in "
                 f"0..{n - 1} (0-based; the text's {name} = 1..{n}), got {v!r}"
             )
+
+
+def weight_decay(value) -> float:
+    """lambda of J + lambda/2 sum_l ||W^{(l)}||^2: a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"weight_decay: expected a number lambda >= 0, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"weight_decay: expected a finite number lambda >= 0, got {value!r}")
+    return float(value)
 
 
 def sizes(value) -> list[int]:

@@ -16,14 +16,12 @@ Arrays are (s_{n_l},) for one example, (s_{n_l}, m) for a batch; J is the mean o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import backprop
-from .activations import Activation
+from .activations import SOFTMAX, Activation, softmax, softmax_jacobian  # noqa: F401 (costs.softmax: notebook 11)
 
 Array = np.ndarray
 
@@ -38,51 +36,31 @@ class Cost:
     name: str
     J: Callable[[Array, Array], float]
     dJ_dh: Callable[[Array, Array], Array]
-    delta: Callable[[Array, Array, Array | None], Array]  # takes what backprop.output_delta takes
+    delta: Callable[[Array, Array, Array | None], Array]  # (y, h, f'(z^{(n_l)}) or None for a softmax output)
     output: Activation | None = None
 
     def __repr__(self) -> str:
         return f"Cost({self.name!r})"
 
 
-# -- softmax: the output non-linearity of cross-entropy ----------------------------------
+# -- squared error: J = 1/2 ||y - h||^2, the derivation's cost -----------------------------------
 
 
-def softmax(z: Array) -> Array:
-    """h_p = e^{z_p} / sum_r e^{z_r} over the units (axis 0); max(z) is subtracted first so e^z cannot overflow."""
-    e = np.exp(z - np.max(z, axis=0))
-    return e / np.sum(e, axis=0)
-
-
-def softmax_jacobian(z: Array) -> Array:
-    """dh_r/dz_p = h_r (1[r = p] - h_p) for one example: every output depends on every z_p."""
-    z = np.asarray(z)
-    if z.ndim != 1:
-        raise ValueError(f"softmax_jacobian: expected one example, z of shape (s,); got {z.shape}")
-    h = softmax(z)
-    return np.diag(h) - np.outer(h, h)
-
-
-def _softmax_df(z: Array) -> Array:
-    raise ValueError(
-        "softmax: expected to be differentiated through its cost; it has no slope per unit, since every "
-        "h_r depends on every z_p (softmax_jacobian). Use cost='cross_entropy', whose step 1 is delta = h - y "
-        "(path_sum and gradients_by_loops assume an elementwise output activation)"
-    )
-
-
-SOFTMAX = Activation("softmax", softmax, _softmax_df)
-
-
-# -- squared error: J = 1/2 ||y - h||^2 -----------------------------------------------------
+def _squared_error(y: Array, h: Array) -> float:
+    """J = 1/2 ||y - h||^2, averaged over the columns of a batch."""
+    return 0.5 * float(np.sum((y - h) ** 2)) / (1 if h.ndim == 1 else h.shape[1])
 
 
 def _squared_error_dJ_dh(y: Array, h: Array) -> Array:
     return -(y - h)
 
 
-# its delta is the derivation's step 1 itself: -(y_p - h_p) * f'(z_p)
-squared_error = Cost("squared_error", backprop.cost, _squared_error_dJ_dh, backprop.output_delta)
+def output_delta(y: Array, h: Array, fprime_z: Array) -> Array:
+    """Step 1: delta^{(n_l)}_p = -(y_p - h_p) * f'(z^{(n_l)}_p). The minus sign belongs to delta."""
+    return -(y - h) * fprime_z
+
+
+squared_error = Cost("squared_error", _squared_error, _squared_error_dJ_dh, output_delta)
 
 
 # -- cross-entropy with a softmax output: J = -sum_p y_p log h_p -------------------------------
@@ -155,14 +133,6 @@ def output_activation(cost: Cost, activation, n_l: int):
 
 
 # -- weight decay: J + lambda/2 sum_l ||W^{(l)}||^2, biases not decayed -----------------------
-
-
-def check_weight_decay(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"weight_decay: expected a number lambda >= 0, got {type(value).__name__}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"weight_decay: expected a finite number lambda >= 0, got {value!r}")
-    return float(value)
 
 
 def decay_cost(W, weight_decay: float) -> float:

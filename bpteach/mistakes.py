@@ -2,7 +2,7 @@
 
 Each function takes (net, x, y) for one example and returns dJ/dW[l] for every l
 with one classic slip in it (notebook 09). Each runs the real forward pass and the
-real `backprop.deltas` and `backprop.gradients` with one step swapped for a wrong one,
+real `backprop.backward` with one step swapped for a wrong one,
 so that the slip is the only difference.
 """
 
@@ -26,12 +26,11 @@ def _wrong_weight_gradient(delta_next, a_l):
     return np.outer(a_l, delta_next)  # a delta^T where delta a^T is needed
 
 
-def _dW(net, x, y, at_a: bool = False, weight_gradient=backprop.weight_gradient, **steps) -> Layers:
-    """dJ/dW[l] by backprop.py's own deltas and gradients: f' fed a if `at_a`, the `steps` given swapped in."""
+def _dW(net, x, y, at_a: bool = False, **swap) -> Layers:
+    """dJ/dW[l] by backprop.backward itself: f' fed a if `at_a`, the steps in `swap` (step1=...) swapped in."""
     t = net.forward(x)
     fprime = {l: net.activations[l].df(t.a[l] if at_a else t.z[l]) for l in t.z}
-    delta = backprop.deltas(net.W, fprime, net.check_y(y, t.h.shape), t.h, **steps)
-    return backprop.gradients(t.a, delta, weight_gradient=weight_gradient)[0]
+    return backprop.backward(net.W, fprime, t, net.check_y(y, t.h.shape), **swap).W
 
 
 def fprime_at_a(net, x, y) -> Layers:
@@ -41,17 +40,17 @@ def fprime_at_a(net, x, y) -> Layers:
 
 def missing_transpose(net, x, y) -> Layers:
     """W^{(l)} delta^{(l+1)} where the sum over the destination index needs W^{(l)T}."""
-    return _dW(net, x, y, hidden_delta=_wrong_hidden_delta)
+    return _dW(net, x, y, step2=_wrong_hidden_delta)
 
 
 def sign_flipped(net, x, y) -> Layers:
     """delta^{(n_l)} = +(y - h) f'(z): the minus sign of -(y - h) dropped."""
-    return _dW(net, x, y, output_delta=_wrong_output_delta)
+    return _dW(net, x, y, step1=_wrong_output_delta)
 
 
 def outer_swapped(net, x, y) -> Layers:
     """a delta^T where delta a^T is meant: the gradient comes out transposed."""
-    return _dW(net, x, y, weight_gradient=_wrong_weight_gradient)
+    return _dW(net, x, y, step3=_wrong_weight_gradient)
 
 
 MISTAKES = {

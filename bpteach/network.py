@@ -7,14 +7,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from . import backprop, checks, costs
-from .activations import Activation, sigmoid, tanh
-from .costs import SOFTMAX
+from .activations import SOFTMAX, Activation, slope_at_z
 from .layers import Gradients, Layers, ParamLayers, Trace
 
 ActivationSpec = str | Activation | Sequence[str | Activation]
-# Speed only (an exp per unit, a quarter of a small net's step): sigma'(z) = a (1 - a) and
-# tanh'(z) = 1 - a^2 are still the slope at z, read off the a = f(z) the forward pass kept.
-_SLOPE_AT_Z_FROM_A = {sigmoid: lambda a: a * (1.0 - a), tanh: lambda a: 1.0 - a * a}
 
 
 class Network:
@@ -36,7 +32,7 @@ class Network:
         if (dtype := np.dtype(dtype)).kind != "f":
             raise TypeError(f"dtype: expected a floating type, got {dtype}")
         self.dtype, self.cost_function = dtype, costs.get_cost(cost)
-        self.weight_decay = costs.check_weight_decay(weight_decay)
+        self.weight_decay = checks.weight_decay(weight_decay)
         activation = costs.output_activation(self.cost_function, activation, self.n_l)  # softmax for cross-entropy
         self.activations = checks.activations(activation, self.n_l)
         self.letters: tuple[str, ...] | None = None
@@ -98,17 +94,19 @@ class Network:
             a[l + 1] = self.activations[l + 1].f(z[l + 1])
         return Trace(z, a)
 
-    def cost(self, x, y) -> float:
-        """J = 1/2 ||y - h||^2 for one example, the mean over a batch (notebook 03); with another
-        cost, that cost's J, and with weight decay plus lambda/2 sum_l ||W^{(l)}||^2 (notebook 11)."""
-        h = self.forward(x).h
+    def cost(self, x, y, trace: Trace | None = None) -> float:
+        """J = 1/2 ||y - h||^2 for one example, the mean over a batch (notebook 03); with another cost, that
+        cost's J, and with weight decay plus lambda/2 sum_l ||W^{(l)}||^2 (notebook 11). `trace`: x's forward
+        pass, if already run (train.step's J before the step)."""
+        h = (self.forward(x) if trace is None else trace).h
         J = self.cost_function.J(self.check_y(y, h.shape), h)
         return J + costs.decay_cost(self.W, self.weight_decay) if self.weight_decay else J
 
-    def fprime(self, trace: Trace) -> dict[int, np.ndarray]:
-        """f'(z^{(l)}) for l = 2..n_l, the slope at z; a softmax output has none (its cost's step 1 needs none)."""
-        fast, act = _SLOPE_AT_Z_FROM_A, self.activations
-        return {l: fast[f](trace.a[l]) if f in fast else f.df(trace.z[l]) for l, f in act.items() if f is not SOFTMAX}
+    def fprime(self, trace: Trace) -> dict[int, np.ndarray | None]:
+        """f'(z^{(l)}) for l = 2..n_l, the slope at z (activations.slope_at_z says how it is read off a).
+        A softmax output gets None: it has no slope per unit, and cross-entropy's step 1 needs none."""
+        z, a = trace.z, trace.a
+        return {l: None if f is SOFTMAX else slope_at_z(f, z[l], a[l]) for l, f in self.activations.items()}
 
     def deltas(self, x, y, trace: Trace | None = None) -> Layers:
         """delta^{(l)} for l = 2..n_l: steps 1 (the cost's) and 2 of the derivation (notebook 06)."""
@@ -117,11 +115,10 @@ class Network:
         return backprop.deltas(self.W, self.fprime(trace), y, trace.h, output_delta=self.cost_function.delta)
 
     def gradients(self, x, y) -> Gradients:
-        """dJ/dW[l] and dJ/db[l]; for a batch, the gradient of the mean cost (notebook 06).
-        Weight decay adds lambda W^{(l)} to step 3; the deltas and dJ/db do not change."""
+        """dJ/dW[l] and dJ/db[l] of this network's J; for a batch, the gradient of the mean cost (notebook 06).
+        One forward pass, then backprop.backward: the cost's step 1, steps 2 and 3, weight decay."""
         trace = self.forward(x)
-        delta = self.deltas(x, y, trace)
-        dW, db = backprop.gradients(trace.a, delta)
-        for l in dW if self.weight_decay else ():
-            dW[l] = dW[l] + costs.decay_gradient(self.W[l], self.weight_decay)
-        return Gradients(dW, db, delta, trace)
+        y, fprime = self.check_y(y, trace.h.shape), self.fprime(trace)
+        return backprop.backward(
+            self.W, fprime, trace, y, step1=self.cost_function.delta, weight_decay=self.weight_decay
+        )

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backprop
-
 
 def step(net, X, Y, lr: float) -> float:
-    """One gradient-descent step on the mean cost of the batch; returns J before the step."""
+    """One gradient-descent step on the mean cost of the batch; returns J before the step, the network's own
+    (its cost, with its weight decay): net.cost(X, Y) from the forward pass the gradients already ran."""
     g = net.gradients(X, Y)
-    J = backprop.cost(np.asarray(Y, dtype=net.dtype), g.trace.h)
+    J = net.cost(X, Y, trace=g.trace)  # before the update: the decay term reads W
     for l in net.W:
         net.W[l] -= lr * g.W[l]
         net.b[l] -= lr * g.b[l]
