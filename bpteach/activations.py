@@ -24,8 +24,9 @@ class Activation:
 def slope_at_z(f: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:
     """f'(z), the slope the backward pass needs, read off a = f(z) where f' has a form in a (sigmoid, tanh).
 
-    Speed only: the forward pass kept a, and sigma'(z) = a (1 - a) saves the exp of sigma(z) again, about a
-    quarter of a small net's step (README, Performance). It is NOT the slip of this module's first line:
+    Speed only: the forward pass kept a, and sigma'(z) = a (1 - a) saves computing sigma(z) again; with f'(z)
+    from z a step of the five-layer net takes about 1.45 times as long, of 784-128-64-32-10 1.1-1.2 times
+    (timed side by side as `make bench` times). It is NOT the slip of this module's first line:
     that slip is f'(a), the formula for f' fed a in place of z, e.g. sigma(a)(1 - sigma(a)) for a sigmoid;
     a (1 - a) is sigma(z)(1 - sigma(z)) itself, the slope at z. Any f without such a form is given z."""
     return f.df(z) if f.df_in_a is None else f.df_in_a(a)
