@@ -35,8 +35,11 @@ test: lint
 # Every notebook (notebooks/**) again, from the same stored outputs, once per
 # numeric back-end this machine can switch to: numpy without its SIMD dispatch, OpenBLAS on
 # older kernels. tests/numeric_backends.py chooses them and says which ran, with their times.
+# The unit and property tests of the maths run there too (in the same pytest run per setting), so
+# that a reduction order that differs on another CPU fails here first.
+UNIT := tests/test_core.py tests/test_costs.py tests/test_backprop.py tests/test_train.py tests/test_errors.py
 test-backends: $(STAMP)
-	$(PY) tests/numeric_backends.py $(NBVAL) notebooks
+	$(PY) tests/numeric_backends.py $(NBVAL) notebooks $(UNIT)
 
 # The oldest versions pyproject.toml allows (tests/oldest-constraints.txt), in their own venv:
 # unit and explorer tests and every notebook under strict nbval. Uses python3.10
@@ -58,8 +61,11 @@ $(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
 	touch $(STAMP_OLDEST)
 
 test-oldest: $(STAMP_OLDEST)
+	@$(VENV_OLDEST)/bin/python tests/numeric_backends.py --machine
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(NBVAL) \
 		--ignore=tests/grading --ignore=tests/browser tests notebooks
+	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python tests/numeric_backends.py \
+		--only numpy-baseline,openblas-sandybridge -p no:cacheprovider $(UNIT)
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks

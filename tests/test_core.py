@@ -85,6 +85,8 @@ def test_tiny_network_worked_by_hand_sigmoid():
     # z3 = 2*0.5 + 1 = 2 = h; y = 1: J = 0.5*(1-2)^2 = 0.5
     # delta3 = -(1-2)*1 = 1; delta2 = 2*1*0.25 = 0.5
     # dW2 = delta3*a2 = 0.5, db2 = 1, dW1 = 0.5*(1, 2) = (0.5, 1.0), db1 = 0.5
+    # exact comparisons: every value here is a small dyadic rational and sigma(0) = 1 / (1 + exp(0)) with
+    # exp(0) = 1 in every libm, so float64 computes them without rounding on any CPU
     net, x, y = _tiny("sigmoid"), np.array([1.0, 2.0]), np.array([1.0])
     t = net.forward(x)
     assert t.z[2][0] == 0.0 and t.a[2][0] == 0.5 and t.h[0] == 2.0
@@ -101,7 +103,7 @@ def test_tiny_network_worked_by_hand_sigmoid():
 def test_tiny_network_worked_by_hand_identity():
     # identity hidden unit: z2 = a2 = 0, h = 1 = y, so J = 0 and every gradient vanishes;
     # with y = 3: delta3 = -(3-1) = -2, delta2 = 2*(-2)*1 = -4, dW1 = -4*(1, 2), dW2 = -2*0 = 0
-    net, x = _tiny("identity"), np.array([1.0, 2.0])
+    net, x = _tiny("identity"), np.array([1.0, 2.0])  # small integers: exact on any CPU
     assert net.cost(x, [1.0]) == 0.0
     g = net.gradients(x, [3.0])
     np.testing.assert_array_equal(g.W[1], [[-4.0, -8.0]])
@@ -119,7 +121,7 @@ def test_activations_derivatives_match_differences():
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow, float64 or float32
         for dtype in (np.float64, np.float32):
             lo, hi = bp.sigmoid.f(np.array([-1000.0, 1000.0], dtype=dtype)).tolist()
-            assert 0.0 <= lo < 1e-30 and hi == 1.0
+            assert 0.0 <= lo < 1e-30 and hi == 1.0  # exact: 1 / (1 + exp(-1000)) = 1 / (1 + 0)
 
 
 def test_activations_take_scalars_and_zero_d_arrays():

@@ -133,6 +133,7 @@ def test_weight_decay_changes_dW_only(cost):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(3, 5)), _targets(rng, cost, 3, 5)
     g0, g1 = plain.gradients(x, y), decayed.gradients(x, y)
+    # exact: backward adds decay_gradient = 0.3 * W to the same dW, the same operations in the same order
     for l in plain.W:
         np.testing.assert_array_equal(g1.b[l], g0.b[l])
         np.testing.assert_array_equal(g1.W[l], g0.W[l] + 0.3 * plain.W[l])
@@ -147,7 +148,11 @@ def test_squared_error_is_the_default_and_unchanged():
     x, y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
     assert net.cost_function is costs.squared_error and net.weight_decay == 0.0
     t = net.forward(x)
-    assert net.cost(x, y) == 0.5 * float((y - t.h) @ (y - t.h)) == same.cost(x, y)
+    # J is np.sum of the squares; the dot product reduces in another order (BLAS, SIMD), so the two
+    # agree to a few ulps, not bit for bit (numpy 1.24 on an AVX-512 Xeon differed in the last bit)
+    assert net.cost(x, y) == pytest.approx(0.5 * float((y - t.h) @ (y - t.h)), rel=4 * np.finfo(float).eps)
+    assert net.cost(x, y) == same.cost(x, y)  # exact: the same function on the same numbers
+    # exact: output_delta computes -(y - h) * f'(z) in this order, and f'(z) is sigmoid.df itself
     expected = -(y - t.h) * bp.sigmoid.df(t.z[5])
     np.testing.assert_array_equal(net.deltas(x, y)[5], expected)
     assert repr(net) == "Network(sizes=[2, 3, 4, 3, 2], activation=sigmoid/sigmoid/sigmoid/sigmoid, dtype=float64)"
@@ -184,7 +189,7 @@ def test_softmax_is_stable_and_keeps_dtype():
     z32 = np.array([[1.0, 2.0], [3.0, -1.0]], dtype=np.float32)
     assert costs.softmax(z32).dtype == np.float32
     np.testing.assert_allclose(costs.softmax(z32).sum(axis=0), 1.0, rtol=1e-6)
-    # an output that underflows to 0 where y is 0 costs nothing, not NaN
+    # an output that underflows to 0 where y is 0 costs nothing, not NaN (exact: log(1) = 0 in every libm)
     assert costs.cross_entropy.J(np.array([1.0, 0.0, 0.0]), h) == 0.0
 
 
@@ -194,7 +199,7 @@ def test_copy_keeps_cost_and_decay():
     assert other.cost_function is costs.cross_entropy and other.weight_decay == 0.2
     assert other.activations[3] is costs.SOFTMAX and other.activations[2].name == "relu"
     x, y = np.array([0.1, -0.4]), np.array([0.2, 0.3, 0.5])
-    assert other.cost(x, y) == net.cost(x, y)
+    assert other.cost(x, y) == net.cost(x, y)  # exact: a copy runs the same operations on the same numbers
 
 
 def test_decay_helpers():
