@@ -36,7 +36,8 @@ def main(argv=None) -> int:
                    help="the assignment: the shipped exercise notebook every submission is graded against, by name "
                         "(e.g. 04-unrolling-the-chain-rule; default: the workbook, backprop-exercises)")
     s.add_argument("--no-sandbox", action="store_true",
-                   help="for a platform that forbids user namespaces: Gradescope's container is then the only wall")
+                   help="no wall but Gradescope's container (by default a bundle uses bubblewrap, or, where user "
+                        "namespaces are refused, runs student code as an unprivileged user)")
     args = ap.parse_args(argv)
 
     from .grading.batch import GradingError
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
         if args.command == "gradescope":
             from .grading.gradescope import bundle
 
-            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "bwrap",
+            path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "auto",
                              source=args.source)  # fmt: skip
             print(f"wrote {path} (its seed is secret: share the zip with Gradescope only)")
             return 0

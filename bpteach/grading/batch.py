@@ -208,16 +208,18 @@ def _progress(total: int, enabled: bool | None):
 
 
 def cell(text) -> str:
-    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
-    text = str(text)
+    """A CSV cell a spreadsheet shows as text, and a terminal too: one that would start a formula gets a
+    leading apostrophe; control characters (ESC, CR, BEL...) are written as escapes, so `cat summary.csv`
+    cannot clear or retitle the instructor's terminal."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r", "|", "%")) else text
 
 
 def write_summary(target: Path, files, folders, reports) -> None:
     """The gradebook: one line per submission (exercise "total") and one per exercise.
 
-    The submission's file name is the one student-controlled string here: it goes through
-    `cell`, so `=HYPERLINK(...)` or `@SUM(...)` in a name is shown, never evaluated.
+    The submission's file name is the student-controlled string here: every field goes through
+    `cell`, so `=HYPERLINK(...)` or `@SUM(...)` in a name is shown, never evaluated, and ESC stays text.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", newline="") as f:
@@ -225,7 +227,8 @@ def write_summary(target: Path, files, folders, reports) -> None:
         w.writerow(["submission", "report_folder", "exercise", "status", "points", "max_points", "source"])
         for file, folder, r in zip(files, folders, reports, strict=True):
             status, source = "error" if r.get("error") else "graded", r.get("source", "")  # the notebook judged against
-            w.writerow([cell(file.name), cell(folder.name), "total", status, r["score"], r["max_score"], source])
-            for e in r.get("exercises", []):
-                w.writerow([cell(file.name), cell(folder.name), cell(e.get("grade_id", e.get("name"))), e["status"],
-                            e["points"], e["max_points"], source])  # fmt: skip
+            rows = [("total", status, r["score"], r["max_score"])]
+            rows += [(e.get("grade_id", e.get("name")), e["status"], e["points"], e["max_points"])
+                     for e in r.get("exercises", [])]  # fmt: skip
+            for row in rows:  # every field through `cell`, not only those a student names
+                w.writerow([cell(v) for v in (file.name, folder.name, *row, source)])

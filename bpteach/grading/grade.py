@@ -176,6 +176,8 @@ def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True, 
             ok = False
             continue
         counts = want.dtype.kind in "iu"  # a count (terms, multiplications): any integer type, judged exactly
+        if not counts and got.ndim == 0 and got.dtype.kind in "iu" and abs(int(got)) <= 2**53:
+            got = got.astype(np.float64)  # a plain Python int (`return 0`) is that float exactly: fair to take
         if not check(f"{label}: dtype", got.dtype.kind in "iu" if counts else got.dtype == np.float64,
                      f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):  # fmt: skip
             ok = False

@@ -8,6 +8,13 @@ Gradescope's Ubuntu image: installs bubblewrap and bpteach with its `grade` extr
 running package's code, or a wheel given with --wheel) and `bpteach-gradescope.json` with the
 secret seed of the hidden inputs, drawn when the bundle is made. Students never see the bundle.
 
+Which wall a bundle uses is chosen per submission (`sandbox: auto`, the default): bubblewrap where
+it starts; where user namespaces are refused, as Docker's default seccomp profile does on
+Gradescope, the `user` route (sandbox.py): student code runs as the unprivileged user `student`
+that setup.sh makes, while the bundle's sources, seed, the submission, the results folder and every
+bpteach copy are readable by root only, and every process of that user is killed before
+results.json is written. `--no-sandbox` ("none") leaves only Gradescope's container.
+
 `python -m bpteach.grading.gradescope [--root /autograder]` is what run_autograder calls.
 """
 
@@ -33,10 +40,13 @@ SETUP = """#!/usr/bin/env bash
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip
+apt-get install -y -qq --no-install-recommends bubblewrap python3 python3-venv python3-pip util-linux
+# student code never runs as root where bubblewrap cannot start (Docker refuses user namespaces)
+id -u student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin student
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet --upgrade pip
 {install}
+chmod -R go-rwx /autograder/source
 """
 
 RUN = """#!/usr/bin/env bash
@@ -49,13 +59,15 @@ PYTHONPATH="$ROOT/source/vendor${PYTHONPATH:+:$PYTHONPATH}" exec "$PY" -m bpteac
 """
 
 
-def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "bwrap",
+def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "auto",
            source: str = WORKBOOK) -> tuple[Path, int]:  # fmt: skip
     """Write the autograder zip for one assignment, the shipped exercise notebook `source` (by name);
     return its path and the seed it holds. Every submission is graded against that notebook only,
     whatever exercises it answers: a solved copy of another notebook scores nothing."""
     from .batch import GradingError, sources
 
+    if sandbox not in ("auto", "bwrap", "user", "none"):
+        raise GradingError(f"sandbox must be auto, bwrap, user or none, not {sandbox!r}")
     if source not in sources():
         raise GradingError(f"no shipped exercise notebook is named {source!r}: one of {', '.join(sorted(sources()))}")
     out = Path(out)
@@ -107,32 +119,40 @@ def results(report: dict) -> dict:
         lines += [f"- {c['message']}" for c in e["checks"] if not c["passed"] and c["message"]]
         tests.append({"name": e["name"], "score": e["points"], "max_score": e["max_points"],
                       "output": "\n".join(lines), "visibility": "visible"})  # fmt: skip
-    output = "\n".join(f"- {n}" for n in report.get("notes", []))
+    notes = [f"graded with student code in the {report.get('sandbox', 'bwrap')!r} sandbox", *report.get("notes", [])]
+    output = "\n".join(f"- {n}" for n in notes)
     return {"score": report["score"], "output": output, "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}  # fmt: skip
 
 
 def run(root: Path) -> int:
     """Grade the submission under ROOT/submission and write ROOT/results/results.json."""
+    from . import sandbox as _sandbox
     from .batch import GradingError, sources
     from .grade import grade_submission
-    from .sandbox import SandboxUnavailable, check
+    from .sandbox import SandboxUnavailable
 
     start = time.monotonic()
     config = json.loads((root / "source" / CONFIG).read_text())
     target = root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     notebooks = sorted(p for p in (root / "submission").glob("*.ipynb") if p.is_file())
+    mode = config.get("sandbox", "bwrap")
     try:
         if not notebooks:
             raise GradingError("no .ipynb file was submitted")
-        if config.get("sandbox", "bwrap") == "bwrap":
-            check()
+        if mode == "auto":
+            mode = _sandbox.route()
+        elif mode == "bwrap":
+            _sandbox.check()
+        if mode == "user":  # before any student code runs: answers, seed and verdict out of its reach
+            copies = _sandbox.bpteach_copies(["/usr", sys.prefix, sys.base_prefix])
+            _sandbox.protect([root / "source", root / "submission", target.parent, *copies])
         path = notebooks[0]
         source = sources().get(config.get("source", WORKBOOK))
         if source is None:
             raise GradingError(f"the bundle's exercise notebook {config.get('source')!r} is not installed")
-        report = grade_submission(path, source, int(config["seed"]), sandbox=config.get("sandbox", "bwrap"))
+        report = grade_submission(path, source, int(config["seed"]), sandbox=mode)
         if len(notebooks) > 1:
             report["notes"].append(f"several notebooks were submitted; {path.name} was graded")
         data = results(report)
@@ -141,7 +161,13 @@ def run(root: Path) -> int:
         why = err if isinstance(err, (GradingError, SandboxUnavailable)) else f"{type(err).__name__}: {err}"
         data, code = {"score": 0.0, "output": f"The autograder could not grade this submission: {why}",
                       "visibility": "visible", "tests": []}, 1  # fmt: skip
+    if mode == "user":  # nothing of the student's may outlive the grading to touch results.json
+        try:
+            _sandbox.kill_user(_sandbox.student_uid())
+        except SandboxUnavailable:
+            pass  # no such user: no student code ran
     data["execution_time"] = round(time.monotonic() - start, 2)
+    target.unlink(missing_ok=True)  # a fresh file of root's, not one opened earlier by anyone else
     target.write_text(json.dumps(data, indent=2))
     return code
 

@@ -8,13 +8,25 @@ site-packages the grader itself runs on (numpy, matplotlib, IPython), with bptea
 package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place
 (the root and /dev, tmpfs of bwrap's own, are remounted read-only).
 No repository, home folder, reports folder or exercise source is mounted.
+
+Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), bubblewrap
+cannot start. A grader running as root then takes the `user` route: `user_command` starts the
+harness as an unprivileged user (`student`, made by the bundle's setup.sh) with setpriv: no
+capabilities, no_new_privs, groups cleared, a clean environment; the harness adds its seccomp filter
+and rlimits (RLIMIT_NPROC now holds: the uid is not root). What keeps the answers and the verdict out
+of reach is file ownership: `protect` makes the bundle's sources, seed, submission, results and every
+bpteach copy on the path readable by root only, and `kill_user` ends every process of that uid
+before anything is judged or written.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import pwd
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -44,6 +56,7 @@ ENVIRONMENT = {
 }
 
 PACKAGE = "the Debian/Ubuntu package `bubblewrap` (apt-get install bubblewrap)"
+STUDENT = "student"  # the unprivileged user of the `user` route (the Gradescope bundle's setup.sh makes it)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -64,10 +77,10 @@ def python_paths() -> list[str]:
 
 
 def hidden_paths(bound: list[str]) -> list[str]:
-    """bpteach's own package, wherever it sits inside a bound path: covered by an empty tmpfs."""
-    here = os.path.realpath(Path(__file__).resolve().parents[1])
+    """Every bpteach package inside a bound path (the running one, a second install in the same venv,
+    a copy under /usr): each covered by an empty tmpfs, so no solution notebook shows through."""
     roots = [*bound, "/usr"]
-    return [here] if any(here == r or here.startswith(r + "/") for r in roots) else []
+    return [p for p in bpteach_copies(roots) if any(p == r or p.startswith(r + "/") for r in roots)]
 
 
 def command(python: str, harness: str, limits_json: str) -> list[str]:
@@ -185,3 +198,96 @@ def _refusal(why: str) -> str:
     return (f"cannot sandbox the submissions: {why}. Install {PACKAGE} on a kernel that allows "
             "unprivileged user namespaces, or pass --no-sandbox to run student code without "
             "OS isolation (every report then says \"sandbox\": \"none\").")  # fmt: skip
+
+
+# -- the route without user namespaces: an unprivileged uid ----------------------------------
+
+
+def student_uid() -> int:
+    """The uid student code runs as on the `user` route: $BPTEACH_STUDENT_UID (tests), else `student`'s."""
+    if os.environ.get("BPTEACH_STUDENT_UID"):
+        return int(os.environ["BPTEACH_STUDENT_UID"])
+    try:
+        return pwd.getpwnam(STUDENT).pw_uid
+    except KeyError:
+        raise SandboxUnavailable(f"there is no user {STUDENT!r} to run student code as (the bundle's setup.sh "
+                                 f"makes one: useradd --system --no-create-home {STUDENT})") from None  # fmt: skip
+
+
+def user_command(python: str, harness: str, limits_json: str, uid: int) -> list[str]:
+    """The argv that starts the harness as `uid`: no capabilities, no new privileges, no groups."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise SandboxUnavailable("setpriv (util-linux) is not installed")
+    if os.geteuid() != 0:
+        raise SandboxUnavailable("the route without user namespaces needs a grader running as root")
+    if uid == 0:
+        raise SandboxUnavailable("student code may not run as root")
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--", python, "-I", "-B", "-c", harness, limits_json]  # fmt: skip
+
+
+def route() -> str:
+    """'bwrap' where bubblewrap starts; else 'user' where the grader is root and a student user exists."""
+    try:
+        return check()
+    except SandboxUnavailable as err:
+        try:
+            user_command(sys.executable, "", "{}", student_uid())
+        except SandboxUnavailable as why:
+            raise SandboxUnavailable(f"{err} Nor can it run student code as another user: {why}.") from None
+        return "user"
+
+
+def bpteach_copies(roots=()) -> list[str]:
+    """Every bpteach package on this interpreter's path or in a site-packages under `roots` (an
+    instructor's venv may hold two; a system-wide install sits under /usr)."""
+    found = set()
+    places = [Path(entry or ".") for entry in sys.path]
+    for root in roots:
+        for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages", "lib/python3/dist-packages"):
+            places += Path(root).glob(pattern)
+    for place in places:
+        candidate = place / "bpteach"
+        if (candidate / "__init__.py").is_file():
+            found.add(os.path.realpath(candidate))
+    found.add(os.path.realpath(Path(__file__).resolve().parents[1]))
+    return sorted(found)
+
+
+def protect(paths) -> None:
+    """Readable by root only: what the student user must never read (answers, seed) or write (results)."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+            os.chmod(path, stat.S_IMODE(mode) & 0o700)
+        except FileNotFoundError:
+            pass
+
+
+def _uids(pid: str) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            line = next(ln for ln in f if ln.startswith("Uid:"))
+    except (OSError, StopIteration):
+        return set()
+    return {int(u) for u in line.split()[1:]}
+
+
+def kill_user(uid: int) -> int:
+    """SIGKILL every process with uid among its ids, until none is left; how many were killed.
+
+    A process group kill misses what started a session of its own; the uid misses nothing."""
+    killed = 0
+    for _ in range(200):
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and uid in _uids(p)]
+        if not pids:
+            return killed
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+    return killed
