@@ -27,15 +27,24 @@ cannot see the reference. The operating system enforces it, not Python:
   exercise 7 logs every call to cost_and_gradients), those functions are evaluated and logged
   by the harness, outside the exercise process: the submission gets a handle, and no
   in-process trick (gc, ctypes, a forged record on its stream) reaches the count or the log.
-- Student-controlled text is data in every output: escaped or fenced in report.md, and a
-  file name that would start a spreadsheet formula is quoted in summary.csv.
+- Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), the
+  bundle's `user` route (sandbox.py) replaces bubblewrap's walls by the uid's: the harness runs
+  as the unprivileged user `student` (setpriv: no capabilities, no_new_privs, no groups, clean
+  environment), with the same seccomp filter and rlimits; the bundle's sources and seed, the
+  submission, the results folder and every bpteach copy are root's alone, the venv is read-only
+  to it, and every process of that uid is killed before results.json is written by root.
+- Student-controlled text is data in every output: escaped or fenced in report.md, and in
+  summary.csv every field has its control characters escaped and a would-be formula quoted.
 
 Not defended against: kernel exploits and container escapes, CPU side channels (timing,
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,
 and, within one submission, an exercise's code tampering with its own process (it can only
-lose its own points). `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit
-environment and bounded read-back, but the code runs as the grader's user with the grader's
-file system and network: use it only inside a container that is the sandbox (e.g. Gradescope).
+lose its own points). On the `user` route: files of the image that are world-readable (the
+course's are not) and the network, if the platform gives one. The tmpfs of the bwrap route caps
+bytes, not files (bwrap sets no nr_inodes), and no cgroup limits kernel memory there.
+`--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
+read-back, but the code runs as the grader's user with the grader's file system and network:
+only for grading your own code.
 """
 
 from .assign import assign

@@ -107,7 +107,7 @@ def _requirements() -> list[str]:
     except metadata.PackageNotFoundError:
         reqs = []
     keep = [r.split(";")[0].strip() for r in reqs if "extra ==" not in r or "'grade'" in r or '"grade"' in r]
-    return keep or ["numpy>=1.24", "matplotlib>=3.7", "ipywidgets>=8.1,<9", "nbformat>=5.9", "ipython>=8",
+    return keep or ["numpy>=1.24", "matplotlib>=3.7", "ipywidgets>=8.1.9,<9", "nbformat>=5.9", "ipython>=8",
                     "tqdm>=4.60"]  # fmt: skip
 
 
