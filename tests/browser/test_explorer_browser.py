@@ -341,14 +341,16 @@ def test_lecture_page_in_voila(browser, voila):
         page.reload()
         page.wait_for_selector(".bpteach-J", timeout=120_000)
     out["kernels_right_after_5_reloads"] = len(kernels_of(server))
-    deadline, n = time.monotonic() + 90, None
-    while time.monotonic() < deadline:
+    start, n = time.monotonic(), None
+    while time.monotonic() < start + 15:  # a lecturer who reloads five times has one kernel again within 15 s
         n = len(kernels_of(server))
         if n <= 1:
             break
-        time.sleep(2)
+        time.sleep(1)
     out["kernels_after_5_reloads"] = n
-    out["seconds_until_one_kernel"] = round(90 - (deadline - time.monotonic()))
+    out["seconds_until_one_kernel"] = round(time.monotonic() - start)
     record(out, "browser.json")
+    assert n <= 1, f"{n} kernels 15 s after 5 reloads"
+    time.sleep(8)  # longer than the cull's idle time: the open page's own kernel is never culled
+    assert len(kernels_of(server)) == 1 and page.locator(".bpteach-J").count() == 1
     page.close()
-    assert n <= 1
