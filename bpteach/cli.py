@@ -1,4 +1,7 @@
-"""The `bpteach` command: `assign`, `grade` and `gradescope`.
+"""The `bpteach` command: `lab`, `assign`, `grade` and `gradescope`.
+
+`bpteach lab [DIR] [--no-open]` copies the executed series into DIR (never over a learner's file) and
+opens JupyterLab there.
 
 `bpteach assign SOURCE -o DIR`; `bpteach grade SUBMISSION [--out DIR] [--jobs N] [--force]
 [--no-sandbox]`; `bpteach gradescope -o autograder.zip`. Exit code 0 when every submission got
@@ -15,6 +18,9 @@ import sys
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="bpteach")
     sub = ap.add_subparsers(dest="command", required=True)
+    lab = sub.add_parser("lab", help="copy the executed series into a folder of yours and open JupyterLab there")
+    lab.add_argument("dir", nargs="?", default="bpteach-notebooks")
+    lab.add_argument("--no-open", action="store_true", help="copy only; do not start JupyterLab")
     a = sub.add_parser("assign", help="write the student version and the manifest of an exercise notebook")
     a.add_argument("source", nargs="?", help="the exercise notebook with solutions (default: every shipped one)")
     a.add_argument("-o", "--out", required=True)
@@ -39,6 +45,10 @@ def main(argv=None) -> int:
                    help="no wall but Gradescope's container (by default a bundle uses bubblewrap, or, where user "
                         "namespaces are refused, runs student code as an unprivileged user)")
     args = ap.parse_args(argv)
+    if args.command == "lab":
+        from .lab import lab as open_lab
+
+        return open_lab(args.dir, open_lab=not args.no_open)
 
     from .grading.batch import GradingError
     from .grading.sandbox import SandboxUnavailable

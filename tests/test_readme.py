@@ -21,5 +21,7 @@ def test_readme_api_tour_runs():
 def test_readme_quickstart_is_the_two_make_commands():
     text = (ROOT / "README.md").read_text()
     quick = text.split("## Quickstart", 1)[1].split("##", 1)[0]
-    commands = [line.split("#")[0].strip() for line in re.findall(r"```\n(.*?)```", quick, re.S)[0].splitlines()]
-    assert [c for c in commands if c] == ["make lab", "make test"]
+    blocks = [[ln.split("#")[0].strip() for ln in b.splitlines()] for b in re.findall(r"```\n(.*?)```", quick, re.S)]
+    assert [c for c in blocks[0] if c] == ["make lab", "make test"]  # from a clone: the two commands, first
+    assert [c.split()[:2] for c in blocks[1] if c] == [["pip", "install"], ["bpteach", "lab"]]  # without one
+    assert "make book" in quick
