@@ -73,11 +73,12 @@ class Session:
     def _start(self) -> None:
         lim = limits()
         env = dict(_sandbox.ENVIRONMENT)
-        group = None
+        group = scratch = None
         if self.sandbox == "bwrap":
             lim["work"] = "/tmp"
-            group = _sandbox.pids_cgroup()
-            argv, cwd = _sandbox.in_cgroup(group, _sandbox.command(sys.executable, HARNESS, json.dumps(lim))), "/"
+            group, scratch = _sandbox.pids_cgroup(), _sandbox.scratch()
+            argv = _sandbox.command(sys.executable, HARNESS, json.dumps(lim), scratch)
+            argv, cwd = _sandbox.in_cgroup(group, argv), "/"
             env = {"PATH": "/usr/bin:/bin"}
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
@@ -89,7 +90,7 @@ class Session:
                 argv = _sandbox.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)  # fmt: skip
-        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group, self.uid)
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group, self.uid, scratch)
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -133,7 +134,7 @@ def run_exercise(setup_sources: list[str], solution: str, function: str, cases: 
         return session.run(setup_sources, solution, function, cases, prepare, service)
 
 
-def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None) -> None:
+def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None, scratch: str | None = None) -> None:
     try:
         proc.stdin.close()
     except OSError:
@@ -150,6 +151,7 @@ def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None) -> No
         _sandbox.kill_user(uid)
     proc.wait()
     _sandbox.release(group)
+    _sandbox.release_scratch(scratch)
     proc.stdout.close()
     if tmp is not None:
         tmp.cleanup()

@@ -41,6 +41,10 @@ PROCESSES = 64  # RLIMIT_NPROC inside the exercise's user namespace
 FILES = 256  # RLIMIT_NOFILE: bounds what pipes and sockets can hold in kernel buffers
 PIDS = 256  # tasks (processes and threads) of one sandbox, where a pids cgroup can be made
 TMPFS_BYTES = 256 * 1024**2  # the only writable place
+# Files and folders in it: each costs kernel memory (inodes, dentries) that no rlimit counts; without a
+# cap, empty folders made for 17 s grew the host's slab by 3 GB. bwrap's own tmpfs takes a size only,
+# so a grader that can mount (root) makes the tmpfs itself, with nr_inodes (`scratch`).
+TMPFS_INODES = 16384
 
 # The environment inside: nothing of the grader's (no BPTEACH_GRADER_SEED, no tokens, no HOME).
 ENVIRONMENT = {
@@ -83,7 +87,7 @@ def hidden_paths(bound: list[str]) -> list[str]:
     return [p for p in bpteach_copies(roots) if any(p == r or p.startswith(r + "/") for r in roots)]
 
 
-def command(python: str, harness: str, limits_json: str) -> list[str]:
+def command(python: str, harness: str, limits_json: str, scratch: str | None = None) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(_refusal("bwrap is not installed"))
@@ -97,7 +101,10 @@ def command(python: str, harness: str, limits_json: str) -> list[str]:
         elif top.is_dir():
             argv += ["--ro-bind", str(top), str(top)]
     # the writable tmpfs first: a Python that lives under /tmp is then bound on top of it, read-only
-    argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    if scratch:  # a tmpfs the grader mounted, capped in bytes and in files
+        argv += ["--bind", scratch, "/tmp"]
+    else:  # bwrap's own: capped in bytes only
+        argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     if Path("/etc/ld.so.cache").exists():
         argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     bound = python_paths()
@@ -127,6 +134,30 @@ def check() -> str:
         why = done.stderr.decode(errors="replace").strip()[-300:] or f"exit code {done.returncode}"
         raise SandboxUnavailable(_refusal(f"bwrap failed ({why}); are user namespaces allowed?"))
     return "bwrap"
+
+
+def scratch() -> str | None:
+    """A tmpfs of TMPFS_BYTES and TMPFS_INODES for one sandbox's /tmp, or None where the grader cannot
+    mount (not root, or a container without CAP_SYS_ADMIN). It sits one level inside a folder only root
+    can enter, so no other user of the host reaches it while it is mounted."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return None
+    outer = tempfile.mkdtemp(prefix="bpteach-scratch-")
+    inner = os.path.join(outer, "tmp")
+    os.mkdir(inner)
+    options = f"size={TMPFS_BYTES},nr_inodes={TMPFS_INODES},mode=1777,nosuid,nodev"
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "bpteach-scratch", inner], capture_output=True)
+    if done.returncode != 0:
+        shutil.rmtree(outer, ignore_errors=True)
+        return None
+    return inner
+
+
+def release_scratch(inner: str | None) -> None:
+    """Unmount and remove what `scratch` made (lazily: the sandbox's last task may still be exiting)."""
+    if inner:
+        subprocess.run(["umount", "-l", inner], capture_output=True)
+        shutil.rmtree(os.path.dirname(inner), ignore_errors=True)
 
 
 def pids_cgroup() -> str | None:
