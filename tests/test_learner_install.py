@@ -4,38 +4,16 @@ passes strict nbval there, with bpteach from the wheel."""
 
 from __future__ import annotations
 
-import shutil
-import site
-import subprocess
-import sys
 from pathlib import Path
+
+from wheelvenv import install_wheel, run
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run(argv, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, **kwargs)
-    assert done.returncode == 0, f"{argv}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
 def test_bpteach_lab_from_the_wheel(tmp_path):
-    tree = tmp_path / "tree"  # building leaves nothing in the checkout
-    tree.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, tree / name)
-    for name in ("bpteach", "notebooks"):
-        shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__", "my-exercises"))
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"), str(tree)])
-    wheel = next((tmp_path / "dist").glob("bpteach-*.whl"))
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
-    python = venv / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
-    # the dependencies from this venv (no download); bpteach itself only from the wheel
-    Path(purelib, "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         str(wheel)])  # fmt: skip
+    wheel = install_wheel(tmp_path)
+    venv, python, purelib = wheel["bin"].parent, wheel["python"], str(wheel["purelib"])
     work = tmp_path / "home"
     work.mkdir()
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(work)}

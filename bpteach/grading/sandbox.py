@@ -272,7 +272,8 @@ def route() -> str:
 
 def bpteach_copies(roots=()) -> list[str]:
     """Every bpteach package on this interpreter's path or in a site-packages under `roots` (an
-    instructor's venv may hold two; a system-wide install sits under /usr)."""
+    instructor's venv may hold two; a system-wide install sits under /usr), and every installed copy
+    of the series (<prefix>/share/bpteach)."""
     found = set()
     places = [Path(entry or ".") for entry in sys.path]
     for root in roots:
@@ -282,6 +283,10 @@ def bpteach_copies(roots=()) -> list[str]:
         candidate = place / "bpteach"
         if (candidate / "__init__.py").is_file():
             found.add(os.path.realpath(candidate))
+    # the executed series `bpteach lab` copies (solutions included), installed as data beside a package
+    for prefix in {sys.prefix, sys.base_prefix, *roots, "/usr", "/usr/local"}:
+        if Path(prefix, "share", "bpteach").is_dir():
+            found.add(os.path.realpath(Path(prefix, "share", "bpteach")))
     found.add(os.path.realpath(Path(__file__).resolve().parents[1]))
     return sorted(found)
 

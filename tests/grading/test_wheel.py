@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import site
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from wheelvenv import install_wheel, run
 
 from bpteach.grading import sandbox
 
@@ -33,34 +31,17 @@ LIMITS = {"BPTEACH_GRADER_CELL_TIMEOUT": "15", "BPTEACH_GRADER_HARD_LIMIT": "40"
 pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("CI"), reason="bwrap unavailable here")
 
 
-def run(argv, **kwargs):
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, **kwargs)
-    assert done.returncode == 0, f"{argv}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    return done
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
-    tree = base / "tree"  # a copy of the sources, so that building leaves nothing in the checkout
-    tree.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, tree / name)
-    shutil.copytree(REPO / "bpteach", tree / "bpteach", ignore=shutil.ignore_patterns("__pycache__"))
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
-         str(base / "dist"), str(tree)])  # fmt: skip
-    wheel = next((base / "dist").glob("bpteach-*.whl"))
-    venv = base / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
-    python = venv / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
-    Path(purelib, "deps-from-the-test-venv.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         str(wheel)])  # fmt: skip
+    wheel = install_wheel(base)
+    python, purelib = wheel["python"], str(wheel["purelib"])
     work = base / "work"  # outside the repository
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BPTEACH_GRADER_SEED")}
-    return {"python": python, "bpteach": venv / "bin" / "bpteach", "purelib": Path(purelib), "work": work,
+    return {"python": python, "bpteach": wheel["bin"] / "bpteach", "purelib": Path(purelib), "work": work,
             "env": {**env, **LIMITS}}  # fmt: skip
 
 
