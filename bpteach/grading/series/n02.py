@@ -20,7 +20,7 @@ def _make_cases(rng: np.random.Generator) -> list[Case]:
         good = slope[:, None] * W_l  # [i, j] = f'(z^{(l+1)}_i) W^{(l)}_{i<-j}
         cases.append(Case({"W_l": W_l, "z_next": z_next}, good, {
             "the transpose: row i is the destination unit on layer l+1, column j the source": good.T,
-            "the factor f'(z^(l+1)_i) is missing: a = f(z), so da/dz = f'(z) comes in": W_l,
+            "a factor is missing: a^(l+1) is f of z^(l+1), so the chain rule passes through f": W_l,
             "f(z) where f'(z) is needed: the slope of a sigmoid is sigma(z) (1 - sigma(z))":
                 sigmoid.f(z_next)[:, None] * W_l,
             "f'(a) where f'(z) is needed: the slope is taken at z": sigmoid.df(sigmoid.f(z_next))[:, None] * W_l,

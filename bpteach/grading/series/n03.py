@@ -20,10 +20,10 @@ def _make_cases(rng: np.random.Generator) -> list[Case]:
         good = net.gradients(x, y).W[last]  # [p, q] = dJ/dW^{(n_l-1)}_{p<-q}
         err = -(y - t.h) * fprime_z
         cases.append(Case({"y": y, "h": t.h, "fprime_z": fprime_z, "a_prev": a_prev}, good, {
-            "sign flipped: dJ/dh_p = -(y_p - h_p), with the minus": -good,
-            "the transpose: row p (the destination), column q (the source), an outer product delta a^T":
+            "sign flipped: check the sign of dJ/dh_p": -good,
+            "the transpose: row p (the destination), column q (the source)":
                 good.T,
-            "the factor f'(z_p) is missing: h_p = f(z_p), so dh_p/dz_p = f'(z_p) comes in":
+            "a factor is missing: h_p is f of z_p, so the chain rule passes through f":
                 np.outer(-(y - t.h), a_prev),
             "every row is the whole sum over p: only h_p depends on W_(p<-q), the other outputs give 0":
                 np.outer(np.full(sizes[-1], err.sum()), a_prev),

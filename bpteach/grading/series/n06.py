@@ -29,7 +29,7 @@ def _cases(rng):
         inputs = {"W": {m: net.W[m].copy() for m in net.W}, "fprime_z": {m: fp[m].copy() for m in fp},
                   "y": y, "h": t.h.copy(), "l": l, "i": i}  # fmt: skip
         cases.append(Case(inputs, terms, {
-            "sign flipped: every term starts with -(y_p - h_p), with the minus": -terms,
+            "sign flipped: check the sign each term starts with": -terms,
             "the factor -(y_p - h_p) is missing: that sums dh_p/db, not dJ/db": terms / err,
             "the factor f'(z_i) of the bias's own unit i (layer l+1) is missing": terms / fp[l + 1][i],
             "the factor f'(z_p) of the output unit is missing": terms / fp[n_l],

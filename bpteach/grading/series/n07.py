@@ -37,7 +37,7 @@ def _cases(rng):
             "dW: the sum over the batch, not the mean: divide Delta A^T by m": (Delta, summed_dW, db),
             "f'(a) where f'(z) is needed: the slope is taken at Z": _with_slope(
                 W, Z, A, Y, lambda z: sigmoid.df(sigmoid.f(z))),
-            "sign flipped: Delta^(n_l) = -(Y - H) * f'(Z^(n_l)), with the minus": (
+            "sign flipped: check the sign of Delta^(n_l)": (
                 {l: -v for l, v in Delta.items()}, {l: -v for l, v in dW.items()}, {l: -v for l, v in db.items()}),
         }))  # fmt: skip
     return cases

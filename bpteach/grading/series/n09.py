@@ -31,13 +31,13 @@ def _cases(rng):
         cases.append(Case({"W": W, "delta_out": delta_out}, good, {
             "the absolute values are missing: terms of either sign could add up, so bound |W| and |delta|":
                 _bound(W, delta_out, lambda d: d, lambda w: w),
-            "the factor 1/4 is missing: that is the bound for tanh (f' <= 1), not for the sigmoid (f' <= 1/4)":
+            "a factor is missing: this would bound tanh, whose slope is at most 1, not the sigmoid":
                 _bound(W, delta_out, np.abs, np.abs, slope=1.0),
             "one factor 1/4 too many: delta^(n_l) already contains f'(z^(n_l))":
                 _bound(W, 0.25 * delta_out, np.abs, np.abs),
-            "beta^(n_l) = |delta^(n_l)| without its absolute value, and |.| taken after the sum: bound each term":
+            "absolute values in the wrong places: the bound starts from the size of delta^(n_l), and bounds each term":
                 _bound(W, delta_out, lambda d: d, lambda w: w, after=np.abs),
-            "the absolute value is taken after the sum: |sum_q u_q| <= sum_q |u_q|, so sum |W| beta instead":
+            "the absolute value is taken after the sum: the triangle inequality bounds each term of it":
                 _bound(W, delta_out, np.abs, lambda w: w, after=np.abs),
         }))  # fmt: skip
     return cases

@@ -22,9 +22,9 @@ def _softmax_delta(rng):
         h = costs.softmax(z)
         good = costs.cross_entropy.delta(y, h)
         mistakes = {
-            "sign flipped: delta = h - y, the output minus the target": y - h,
-            "the softmax is missing: first h = softmax(z), then h - y": z - y,
-            "the squared error's step 1, (h - y) h (1 - h): cross-entropy cancels that factor": (h - y) * h * (1 - h),
+            "sign flipped: check which of h and y comes first": y - h,
+            "the softmax is missing: delta compares the network's output with y, not z": z - y,
+            "a factor f' too many: the squared error's step 1; cross-entropy cancels it": (h - y) * h * (1 - h),
             "a sigmoid output: the softmax divides e^z by the sum of e^z over the units": sigmoid.f(z) - y,
         }
         if len(shape) == 2:

@@ -26,7 +26,7 @@ def _layer(rng):
             "the sigma node's local derivative is missing: g times sigma'(z) first": back["none"],
             "sigma'(a') where sigma'(z) belongs: the slope is taken at the node's input z": back["at a'"],
             "sigma(z) where its slope sigma'(z) belongs": back["f"],
-            "da skips the sigma node: a_j reaches J through z, so da = W^T (g sigma'(z)), like dW and db":
+            "da skips the sigma node: a_j reaches J through z and then sigma, like dW and db":
                 (back["right"][0], W.T @ g, back["right"][2]),
         }))  # fmt: skip
     return cases
