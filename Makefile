@@ -11,10 +11,14 @@ EXTRAS ?= lab,test,demo,book
 # JupyterLab refuses to run as root unless told; CI and some containers are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-$(STAMP): pyproject.toml
+# jupyterlab-settings/overrides.json goes into the venv's JupyterLab: no news pop-up on first start,
+# no request for news or updates (a learner offline, a lecturer on a projector)
+LAB_SETTINGS := share/jupyter/lab/settings
+$(STAMP): pyproject.toml jupyterlab-settings/overrides.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	mkdir -p $(VENV)/$(LAB_SETTINGS) && cp jupyterlab-settings/overrides.json $(VENV)/$(LAB_SETTINGS)/
 	touch $(STAMP)
 
 lab: $(STAMP)
@@ -48,7 +52,7 @@ test-backends: $(STAMP)
 PYTHON_OLDEST ?= python3.10
 VENV_OLDEST   := .venv-oldest
 STAMP_OLDEST  := $(VENV_OLDEST)/.bpteach-installed
-$(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
+$(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt jupyterlab-settings/overrides.json
 	rm -rf $(VENV_OLDEST)
 	if PYENV_VERSION=3.10 $(PYTHON_OLDEST) -c '' 2>/dev/null; then \
 		PYENV_VERSION=3.10 $(PYTHON_OLDEST) -m venv $(VENV_OLDEST); \
@@ -58,6 +62,7 @@ $(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt
 	fi
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_OLDEST)/bin/python -m pip install --quiet -c tests/oldest-constraints.txt -e '.[lab,test,demo]'
+	mkdir -p $(VENV_OLDEST)/$(LAB_SETTINGS) && cp jupyterlab-settings/overrides.json $(VENV_OLDEST)/$(LAB_SETTINGS)/
 	touch $(STAMP_OLDEST)
 
 test-oldest: $(STAMP_OLDEST)

@@ -1,5 +1,6 @@
 """environment.yml (conda, which we cannot run here) must ask for exactly what pyproject.toml asks for."""
 
+import json
 import os
 import pathlib
 import sys
@@ -116,3 +117,16 @@ def test_this_run_has_the_oldest_versions():
     if (pathlib.Path(sys.prefix) / ".python-not-oldest").exists():  # the Makefile found no python3.10
         pytest.skip(f"the oldest Python was not available: this run used Python {python}")
     assert python == _floor(SpecifierSet(requires_python))
+
+
+def test_jupyterlab_opens_without_the_news_pop_up():
+    """`make lab` installs jupyterlab-settings/overrides.json into the venv; its keys are JupyterLab's own."""
+    overrides = json.loads((ROOT / "jupyterlab-settings" / "overrides.json").read_text())
+    lab = pathlib.Path(sys.prefix) / "share" / "jupyter" / "lab"
+    for plugin, values in overrides.items():
+        package, name = plugin.split(":")
+        schema = json.loads((lab / "schemas" / package / f"{name}.json").read_text())
+        assert set(values) <= set(schema["properties"]), plugin
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    installed = lab / "settings" / "overrides.json"
+    assert installed.is_file() and json.loads(installed.read_text()) == overrides, "make lab did not install it"
