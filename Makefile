@@ -27,13 +27,18 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bpteach tests benchmarks book
 
-# Unit, property, grader and browser tests, then every notebook under strict nbval, in one
-# pytest run; then the notebooks again under other numeric back-ends (test-backends). The
-# notebooks hold their exercises' solutions; the student versions (`bpteach assign`) are
-# checked by the grader tests.
+# Unit, property, grader tests and every notebook under strict nbval in one pytest run, and beside
+# it the browser tests (mostly waiting on Chromium, JupyterLab and Voilà: on 2 cores the two runs
+# together take little more than the longer one), whose output is shown when both are done; then the
+# notebooks again under other numeric back-ends (test-backends). The notebooks hold their exercises'
+# solutions; the student versions (`bpteach assign`) are checked by the grader tests.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 test: lint
-	$(PY) -m pytest $(NBVAL) --ignore=tests/grading/fixtures tests notebooks
+	@mkdir -p test-artifacts
+	$(PY) -m pytest -p no:cacheprovider tests/browser > test-artifacts/browser-tests.log 2>&1 & browser=$$!; \
+	$(PY) -m pytest $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
+	wait $$browser; code=$$?; echo "== the browser tests, run beside the rest:"; cat test-artifacts/browser-tests.log; \
+	[ $$rest -eq 0 ] && [ $$code -eq 0 ]
 	$(MAKE) --no-print-directory test-backends
 
 # Every notebook (notebooks/**) again, from the same stored outputs, once per
