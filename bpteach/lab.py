@@ -8,6 +8,7 @@ overwritten: it may hold the learner's edits.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -45,9 +46,9 @@ def lab(dest="bpteach-notebooks", open_lab: bool = True) -> int:
     print(f"; {len(kept)} already there kept as they are (your edits are safe)" if kept else "")
     if not open_lab:
         return 0
-    if shutil.which("jupyter") is None and not (Path(sys.executable).parent / "jupyter").exists():
-        print("bpteach lab: JupyterLab is not installed: pip install 'bpteach[lab]'", file=sys.stderr)
+    jupyter = Path(sys.executable).with_name("jupyter")  # the one installed beside bpteach, by its [lab] extra
+    if not jupyter.exists():
+        print("bpteach lab: JupyterLab is not installed here: pip install 'bpteach[lab]'", file=sys.stderr)
         return 2
-    jupyter = str(Path(sys.executable).parent / "jupyter") if (Path(sys.executable).parent / "jupyter").exists() \
-        else "jupyter"  # fmt: skip
-    return subprocess.call([jupyter, "lab", f"--ServerApp.root_dir={dest}"])
+    root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # else JupyterLab refuses root
+    return subprocess.call([str(jupyter), "lab", f"--ServerApp.root_dir={dest}", *root])
