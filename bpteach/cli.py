@@ -81,7 +81,9 @@ def main(argv=None) -> int:
 
 def _printable(name: str) -> str:
     """A submission's file name for the terminal: control characters (ESC, CR...) shown as escapes."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(name))
+    from .grading.batch import printable
+
+    return printable(name)
 
 
 def _assign(args) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,9 @@ from pathlib import Path
 
 def series() -> list[Path]:
     """The executed notebooks, in reading order: the installed copies, or a checkout's own."""
-    installed = Path(sys.prefix, "share", "bpteach", "notebooks")
-    for folder in (installed, Path(__file__).resolve().parents[1] / "notebooks"):
+    # a venv's or system install puts them under sys.prefix, `pip install --user` under the user base
+    installed = [Path(base, "share", "bpteach", "notebooks") for base in (sys.prefix, site.USER_BASE) if base]
+    for folder in (*installed, Path(__file__).resolve().parents[1] / "notebooks"):
         found = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
         if found:
             return found

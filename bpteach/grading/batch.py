@@ -207,11 +207,16 @@ def _progress(total: int, enabled: bool | None):
     return tqdm(total=total, unit="submission", desc="grading", disable=None if enabled is None else not enabled)
 
 
+def printable(text) -> str:
+    """Student-controlled text for a terminal: control characters (ESC, CR, BEL...) written as escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+
+
 def cell(text) -> str:
     """A CSV cell a spreadsheet shows as text, and a terminal too: one that would start a formula gets a
-    leading apostrophe; control characters (ESC, CR, BEL...) are written as escapes, so `cat summary.csv`
-    cannot clear or retitle the instructor's terminal."""
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+    leading apostrophe, and it is `printable`, so `cat summary.csv` cannot clear or retitle the
+    instructor's terminal."""
+    text = printable(text)
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r", "|", "%")) else text
 
 
