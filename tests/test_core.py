@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import networks
 
 import bpteach as bp
 
@@ -12,18 +12,6 @@ def _data(net, rng, m):
     shape_x = (net.sizes[0],) if m is None else (net.sizes[0], m)
     shape_y = (net.sizes[-1],) if m is None else (net.sizes[-1], m)
     return rng.normal(size=shape_x), rng.uniform(-1, 1, size=shape_y)
-
-
-@st.composite
-def networks(draw):
-    depth = draw(st.integers(2, 7))
-    sizes = draw(st.lists(st.integers(1, 6), min_size=depth, max_size=depth))
-    acts = draw(st.lists(st.sampled_from(sorted(bp.ACTIVATIONS)), min_size=depth - 1, max_size=depth - 1))
-    seed = draw(st.integers(0, 2**32 - 1))
-    m = draw(st.one_of(st.none(), st.integers(1, 4)))
-    net = bp.Network(sizes, acts, seed=seed)
-    x, y = _data(net, np.random.default_rng(seed + 1), m)
-    return net, x, y
 
 
 @settings(max_examples=150, deadline=None)

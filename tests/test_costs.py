@@ -6,43 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import ANY_COST, ANY_DECAY, SQUARED_ERROR, networks, targets
 
 import bpteach as bp
 from bpteach import costs
 from bpteach.layers import Layers
 
 
-def _targets(rng, cost, s, m):
-    """y for the cost: any reals for squared error; one probability vector per example for cross-entropy."""
-    shape = (s,) if m is None else (s, m)
-    if cost == "squared_error":
-        return rng.uniform(-1, 1, size=shape)
-    y = rng.dirichlet(np.ones(s), size=1 if m is None else m).T
-    return y[:, 0] if m is None else y
-
-
-ANY_COST, ANY_DECAY = st.sampled_from(sorted(costs.COSTS)), st.sampled_from([0.0, 0.05, 0.7])
-
-
-@st.composite
-def networks(draw, cost=ANY_COST, decay=ANY_DECAY):
-    depth = draw(st.integers(2, 6))
-    sizes = draw(st.lists(st.integers(1, 5), min_size=depth, max_size=depth))
-    cost, decay = draw(cost), draw(decay)
-    acts = draw(st.lists(st.sampled_from(sorted(bp.ACTIVATIONS)), min_size=depth - 1, max_size=depth - 1))
-    if cost == "cross_entropy":
-        sizes[-1] = max(sizes[-1], 2)
-        acts[-1] = "softmax"
-    seed = draw(st.integers(0, 2**32 - 1))
-    m = draw(st.one_of(st.none(), st.integers(1, 4)))
-    net = bp.Network(sizes, acts, seed=seed, cost=cost, weight_decay=decay)
-    rng = np.random.default_rng(seed + 1)
-    x = rng.normal(size=(sizes[0],) if m is None else (sizes[0], m))
-    return net, x, _targets(rng, cost, sizes[-1], m)
-
-
 @settings(max_examples=150, deadline=None)
-@given(networks())
+@given(networks(cost=ANY_COST, decay=ANY_DECAY, max_depth=6, max_width=5))
 def test_every_cost_and_decay_matches_central_differences(case):
     net, x, y = case
     assert bp.relative_error(net.gradients(x, y), bp.numerical_gradient(net, x, y)) <= 1e-7
@@ -54,7 +26,7 @@ def test_output_delta_is_dJ_dz_by_central_differences(name, s, seed):
     cost, rng = costs.get_cost(name), np.random.default_rng(seed)
     s = max(s, 2) if cost.output is not None else s
     f = cost.output or bp.ACTIVATIONS[["sigmoid", "tanh", "identity"][seed % 3]]
-    z, y = rng.normal(0, 2, s), _targets(rng, name, s, None)
+    z, y = rng.normal(0, 2, s), targets(rng, name, s, None)
     eps, num = 1e-6, np.zeros(s)
     for p in range(s):
         up, down = z.copy(), z.copy()
@@ -103,7 +75,7 @@ def _path_sum_from_delta(net, x, y, l, i, j):
 
 
 @settings(max_examples=25, deadline=None)
-@given(networks(decay=st.just(0.0)))
+@given(networks(cost=ANY_COST, max_depth=6, max_width=5))
 def test_path_sum_from_the_cost_delta_equals_backprop(case):
     net, x, y = case
     x, y = (x, y) if x.ndim == 1 else (x[:, 0], y[:, 0])
@@ -116,7 +88,7 @@ def test_path_sum_from_the_cost_delta_equals_backprop(case):
 
 
 @settings(max_examples=25, deadline=None)
-@given(networks(cost=st.just("squared_error"), decay=st.sampled_from([0.05, 0.7])))
+@given(networks(cost=SQUARED_ERROR, decay=st.sampled_from([0.05, 0.7]), max_depth=6, max_width=5))
 def test_weight_decay_adds_lambda_W_to_the_path_sum(case):
     net, x, y = case
     g = net.gradients(x, y)
@@ -131,7 +103,7 @@ def test_weight_decay_changes_dW_only(cost):
     plain = bp.Network([3, 4, 3], "tanh", seed=4, cost=cost)
     decayed = bp.Network([3, 4, 3], "tanh", seed=4, cost=cost, weight_decay=0.3)
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(3, 5)), _targets(rng, cost, 3, 5)
+    x, y = rng.normal(size=(3, 5)), targets(rng, cost, 3, 5)
     g0, g1 = plain.gradients(x, y), decayed.gradients(x, y)
     # exact: backward adds decay_gradient = 0.3 * W to the same dW, the same operations in the same order
     for l in plain.W:
