@@ -56,4 +56,13 @@ def test_the_grading_benchmark_runs(tmp_path):
            "--json", str(tmp_path / "grading.json")]  # fmt: skip
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads((tmp_path / "grading.json").read_text())
+    figures = json.loads((tmp_path / "grading.json").read_text())
+    # the run graded (and checked, inside the benchmark) what was asked: one full workbook, the five
+    # one-exercise fixtures, a folder of two with one job, on the route asked for
+    assert figures["sandbox"] == ("bwrap" if not flags else "none")
+    assert len(figures["full_s"]) == 1 and len(figures["one_exercise_s"]) == 5
+    assert (figures["batch_submissions"], figures["batch_jobs"]) == (2, 1)
+    assert all(t > 0 for t in [*figures["full_s"], *figures["one_exercise_s"], figures["batch_s"]])
+    nb = figures["nbgrader_autograde_s"]
+    assert (nb is None) == ("ratio_to_nbgrader" not in figures)
+    assert "full submission (7 exercises): median" in proc.stdout
