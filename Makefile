@@ -25,21 +25,28 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bpteach tests benchmarks book
+	$(VENV)/bin/ruff check bpteach tests benchmarks book conftest.py
 
-# Unit, property, grader tests and every notebook under strict nbval in one pytest run, and beside
-# it the browser tests (mostly waiting on Chromium, JupyterLab and Voilà: on 2 cores the two runs
-# together take little more than the longer one), whose output is shown when both are done; then the
-# notebooks again under other numeric back-ends (test-backends). The notebooks hold their exercises'
-# solutions; the student versions (`bpteach assign`) are checked by the grader tests.
+# Unit, property, grader tests and every notebook under strict nbval, spread over pytest-xdist's
+# workers (conftest.py: a test file or a notebook to one worker, the grading tests all to one); beside
+# them the browser tests (mostly waiting on Chromium, JupyterLab and Voila) and, niced, the notebooks
+# again under other numeric back-ends (test-backends), which fill what the cores leave idle. Each of
+# the two side runs writes a log in test-artifacts/, shown when all three are done. The notebooks hold
+# their exercises' solutions; the student versions (`bpteach assign`) are checked by the grader tests.
+# The sources are byte-compiled first: a test watches that grading changes no file in the checkout,
+# and a first import elsewhere (a notebook's kernel) would otherwise write a __pycache__ meanwhile.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+XDIST ?= -n 3
 test: lint
 	@mkdir -p test-artifacts
+	@$(PY) -m compileall -q bpteach benchmarks book tests conftest.py
 	$(PY) -m pytest -p no:cacheprovider tests/browser > test-artifacts/browser-tests.log 2>&1 & browser=$$!; \
-	$(PY) -m pytest $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
-	wait $$browser; code=$$?; echo "== the browser tests, run beside the rest:"; cat test-artifacts/browser-tests.log; \
-	[ $$rest -eq 0 ] && [ $$code -eq 0 ]
-	$(MAKE) --no-print-directory test-backends
+	nice -n 10 $(PY) tests/numeric_backends.py $(NBVAL) notebooks $(UNIT) > test-artifacts/backends.log 2>&1 & backends=$$!; \
+	$(PY) -m pytest $(XDIST) $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
+	wait $$browser; b=$$?; wait $$backends; k=$$?; \
+	echo "== the browser tests, run beside the rest:"; cat test-artifacts/browser-tests.log; \
+	echo "== the numeric back-ends, run beside the rest:"; cat test-artifacts/backends.log; \
+	[ $$rest -eq 0 ] && [ $$b -eq 0 ] && [ $$k -eq 0 ]
 
 # Every notebook (notebooks/**) again, from the same stored outputs, once per
 # numeric back-end this machine can switch to: numpy without its SIMD dispatch, OpenBLAS on
@@ -72,7 +79,7 @@ $(STAMP_OLDEST): pyproject.toml tests/oldest-constraints.txt jupyterlab-settings
 
 test-oldest: $(STAMP_OLDEST)
 	@$(VENV_OLDEST)/bin/python tests/numeric_backends.py --machine
-	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(NBVAL) \
+	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python -m pytest $(XDIST) $(NBVAL) \
 		--ignore=tests/grading --ignore=tests/browser --ignore=tests/test_learner_install.py tests notebooks
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python tests/numeric_backends.py \
 		--only numpy-baseline,openblas-sandybridge -p no:cacheprovider $(UNIT)

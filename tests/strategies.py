@@ -1,4 +1,5 @@
-"""The one hypothesis strategy for networks, shared by the property tests (test_core, test_costs)."""
+"""The one hypothesis strategy for networks, and the central-difference check, shared by the property
+tests (test_core, test_costs)."""
 
 import numpy as np
 from hypothesis import strategies as st
@@ -37,3 +38,15 @@ def networks(draw, cost=SQUARED_ERROR, decay=NO_DECAY, max_depth: int = 7, max_w
     rng = np.random.default_rng(seed + 1)
     x = rng.normal(size=(sizes[0],) if m is None else (sizes[0], m))
     return net, x, targets(rng, cost, sizes[-1], m)
+
+
+def agrees_with_central_differences(net, x, y) -> tuple[bool, str]:
+    """Backprop against central differences (step 1e-6), within what the differences can resolve.
+    Their truncation error (about 1e-12 of the gradient) is far below 1e-7 relative; their round-off is
+    about machine-eps |J| / 1e-6 per entry, whatever the gradient's size, so a tiny gradient (a net whose
+    one-unit layers nearly cut the path) is held to that absolute floor instead."""
+    g, n = net.gradients(x, y), bp.numerical_gradient(net, x, y)
+    flat = [np.concatenate([np.ravel(v) for d in (G.W, G.b) for v in d.values()]) for G in (g, n)]
+    gap, size = np.linalg.norm(flat[0] - flat[1]), np.linalg.norm(flat[0]) + np.linalg.norm(flat[1])
+    roundoff = 10 * np.sqrt(flat[0].size) * np.finfo(float).eps * max(abs(net.cost(x, y)), 1.0) / 1e-6
+    return gap <= 1e-7 * size + roundoff, f"|backprop - differences| = {gap:.3g}, |both| = {size:.3g}"
