@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import processes
 import pytest
 
 from bpteach.grading import sandbox
@@ -34,17 +35,13 @@ pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("
 
 
 def survivors() -> list[str]:
-    """Processes of a sandbox (the harness's marker in argv) or of an attack (its marker)."""
+    """Processes of a sandbox (the harness's marker in argv) or of an attack (its marker), among this
+    test process's own (tests/grading/processes.py: not those of a grader running beside it)."""
     found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit() and int(proc.name) != os.getpid():
-            try:
-                argv = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            ours = sys.prefix.encode() in argv  # not a grader of another checkout running at the same time
-            if (MARKER.encode() in argv and ours) or ATTACK_MARK.encode() in argv:
-                found.append(f"{proc.name}: {argv[:120]!r}")
+    for pid in processes.own_processes():
+        argv = processes.argv(pid)
+        if MARKER.encode() in argv or ATTACK_MARK.encode() in argv:
+            found.append(f"{pid}: {argv[:120]!r}")
     return found
 
 

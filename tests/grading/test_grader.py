@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import processes
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,16 +40,8 @@ LIMITS = {"BPTEACH_GRADER_CELL_TIMEOUT": "15", "BPTEACH_GRADER_HARD_LIMIT": "40"
 
 
 def sandbox_kernels() -> list[int]:
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                argv = (proc / "cmdline").read_bytes()  # every sandboxed process's argv has the marker, and
-                if MARKER.encode() in argv and sys.prefix.encode() in argv:  # our Python, not another checkout's
-                    pids.append(int(proc.name))
-            except OSError:
-                pass
-    return pids
+    """This test process's sandboxed processes (every one has the marker in its argv)."""
+    return [pid for pid in processes.own_processes() if MARKER.encode() in processes.argv(pid)]
 
 
 @pytest.fixture(scope="module")

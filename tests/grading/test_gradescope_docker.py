@@ -23,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import processes
 import pytest
 
 from bpteach.grading.batch import sources
@@ -40,16 +41,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _uid_processes() -> list[str]:
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            uids = next(ln for ln in open(f"/proc/{pid}/status") if ln.startswith("Uid:")).split()[1:]
-        except (OSError, StopIteration):
-            continue
-        if str(UID) in uids:
-            out.append(pid)
-    return out
+def _uid_processes() -> list[int]:
+    """This test process's own processes that run as the student user."""
+    return [pid for pid in processes.own_processes() if str(UID) in processes.uids(pid)]
 
 
 def _tree_digest(root: Path) -> str:
