@@ -7,11 +7,10 @@ import os
 import secrets
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 from . import runner
-from .assign import locked_hash, normalise, stub_source, student_notebook
+from .assign import locked_hash, normalise, read_notebook, stub_source, student_notebook
 from .batch import GradingError, source_for
 from .batch import grade_path as grade_path
 from .exercises import BY_ID, training_loss
@@ -45,7 +44,7 @@ def source_of(cell) -> str:
 
 def trusted(source_path: Path):
     """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
-    nb = nbformat.read(source_path, as_version=4)
+    nb = read_notebook(source_path)
     setup, exercises, locked = [], [], {}
     for cell, handed_out in zip(nb.cells, student_notebook(nb).cells, strict=True):
         meta, bp = nbgrader(cell), cell.metadata.get("bpteach", {})
@@ -80,6 +79,8 @@ def read_submission(path: Path):
             n = sum(len(w["cells"]) for w in sheets if isinstance(w, dict) and isinstance(w.get("cells"), list))
             if n > MAX_CELLS:
                 return None, f"the notebook has {n} cells, more than {MAX_CELLS}"
+            import nbformat  # its v3 converter; slow to import (jsonschema), and only needed here
+
             cells = nbformat.reads(json.dumps(raw), as_version=4).get("cells", [])
         if not isinstance(cells, list):
             return None, f"the file could not be read as a notebook: its cells are a {type(cells).__name__}"
