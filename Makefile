@@ -29,20 +29,21 @@ lint: $(STAMP)
 
 # Unit, property, grader tests and every notebook under strict nbval, spread over pytest-xdist's
 # workers (conftest.py: a test file or a notebook to one worker, the grading tests all to one); beside
-# them the browser tests (mostly waiting on Chromium, JupyterLab and Voila) and, niced, the notebooks
-# again under other numeric back-ends (test-backends), which fill what the cores leave idle. Each of
+# them the browser tests (mostly waiting on Chromium, JupyterLab and Voila; first in line for the CPU,
+# as they time key presses) and, niced most, the notebooks again under other numeric back-ends
+# (test-backends), which fill what the cores leave idle. Each of
 # the two side runs writes a log in test-artifacts/, shown when all three are done. The notebooks hold
 # their exercises' solutions; the student versions (`bpteach assign`) are checked by the grader tests.
 # The sources are byte-compiled first: a test watches that grading changes no file in the checkout,
 # and a first import elsewhere (a notebook's kernel) would otherwise write a __pycache__ meanwhile.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
-XDIST ?= -n 3
+XDIST ?= -n 4
 test: lint
 	@mkdir -p test-artifacts
 	@$(PY) -m compileall -q bpteach benchmarks book tests conftest.py
 	$(PY) -m pytest -p no:cacheprovider tests/browser > test-artifacts/browser-tests.log 2>&1 & browser=$$!; \
 	nice -n 10 $(PY) tests/numeric_backends.py $(NBVAL) notebooks $(UNIT) > test-artifacts/backends.log 2>&1 & backends=$$!; \
-	$(PY) -m pytest $(XDIST) $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
+	nice -n 5 $(PY) -m pytest $(XDIST) $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
 	wait $$browser; b=$$?; wait $$backends; k=$$?; \
 	echo "== the browser tests, run beside the rest:"; cat test-artifacts/browser-tests.log; \
 	echo "== the numeric back-ends, run beside the rest:"; cat test-artifacts/backends.log; \
