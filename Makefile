@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check bpteach tests benchmarks book conftest.py
 
 # Unit, property, grader tests and every notebook under strict nbval, spread over pytest-xdist's
-# workers (conftest.py: a test file or a notebook to one worker, the grading tests all to one); beside
+# workers (conftest.py: one worker takes a whole test file or a whole notebook); beside
 # them the browser tests (mostly waiting on Chromium, JupyterLab and Voila; first in line for the CPU,
 # as they time key presses) and, niced most, the notebooks again under other numeric back-ends
 # (test-backends), which fill what the cores leave idle. Each of
