@@ -1,8 +1,8 @@
 # ruff: noqa: E501  (the fixtures are code written inline, one submission per line)
 """Build the corpus of bad and hostile submissions from the student version.
 
-Run `python tests/grading/make_fixtures.py` after changing the exercises; the files it
-writes are committed, and tests/grading/expected.json says what each must score.
+Run `python tools/make_fixtures.py` after changing the exercises; the files it writes into
+tests/grading/fixtures are committed, and tests/grading/expected.json says what each must score.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "tests" / "grading"
 STUDENT = ROOT / "bpteach" / "grading" / "notebooks" / "student" / "backprop-exercises.ipynb"
 SOURCE = ROOT / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb"
 OUT = HERE / "fixtures"

@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (the attacks are code written inline, one submission per entry)
 """Build the attack corpus: submissions that try to escape the sandbox, each with the verdict it must get.
 
-Run `python tests/grading/attacks/make_attacks.py` after changing an attack; it writes
+Run `python tools/make_attacks.py` after changing an attack; it writes
 tests/grading/attacks/fixtures/*.ipynb and expected.json (both committed). Every attack is
 an answer to exercise 1. Where an attack "wins" (it reached the reference, a secret, the
 network, another submission...) it returns the right answer and would earn 2 points; where
@@ -21,7 +21,7 @@ from bpteach.grading.batch import sources
 
 SOURCE = sources()["backprop-exercises"]  # the workbook: seven exercises
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "tests" / "grading" / "attacks"
 OUT = HERE / "fixtures"
 STUDENT = SOURCE.parent / "student" / SOURCE.name
 
