@@ -79,3 +79,19 @@ def gradient_norms(norms: Mapping[str, Mapping[int, float]], ax=None, title: str
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def slopes_across_kink(steps, exact, central, ax=None, title: str | None = None):
+    """Back-propagation's slope and the central difference's as a weight crosses a ReLU kink,
+    the weight's offset from the kink in units of epsilon (notebook 06)."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.4), layout="constrained")[1]
+    ax.plot(steps, exact, drawstyle="steps-mid", linewidth=2.5, label="back-propagation (one side's slope)")
+    ax.plot(steps, central, marker=".", linestyle="--", label="central difference, ±ε")
+    ax.axvspan(-1, 1, color="tab:red", alpha=0.12, label="within ε of the kink")
+    ax.set_xlabel("weight − (weight where z crosses 0), in units of ε")
+    ax.set_ylabel("dJ/dW")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
