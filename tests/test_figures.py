@@ -118,3 +118,61 @@ def test_batched_shapes_are_the_arrays_shapes():
             assert np.isclose(b.rect.get_width(), 0.22 * b.shape[1])
             assert np.isclose(b.rect.get_height(), 0.22 * b.shape[0])
     save(fig.fig, "figure-07-batched-shapes.png")
+
+
+# -- Figure 1 and Figure 2 (bpteach.diagram), read back from their artists --------------------
+
+
+def test_figure_1_colours_and_widths_follow_the_weights_and_the_units():
+    from bpteach.diagram import draw_network
+
+    net = bp.Network.five_layer(seed=0)
+    trace = net.forward(X1)
+    fig1 = draw_network(net, trace)
+    W_of_link = np.empty(36)
+    for (l, i, j), n in fig1.link_index.items():
+        W_of_link[n] = net.W[l][i, j]
+    fig1.fig.canvas.draw()  # make the figure settle its colours
+    rgba = fig1.links.get_colors()  # one RGBA per link, as painted
+    widths = np.asarray(fig1.links.get_linewidths())
+    red, blue = rgba[:, 0] > rgba[:, 2], rgba[:, 2] > rgba[:, 0]
+    assert np.array_equal(red, W_of_link > 0) and np.array_equal(blue, W_of_link < 0)
+    slope, floor = np.polyfit(np.abs(W_of_link), widths, 1)  # width = floor + slope * |W|
+    assert slope > 0 and 0 < floor < widths.min() + 1e-9
+    assert np.allclose(widths, floor + slope * np.abs(W_of_link), rtol=1e-9)
+    values = fig1.unit_values(trace)  # the value behind each unit's fill
+    assert all(np.isclose(v, trace.a[l][u], rtol=1e-12) for (l, u), v in zip(fig1.unit_keys, values, strict=True))
+    faces = fig1.units.get_facecolors()
+    for n, (l, _) in enumerate(fig1.unit_keys):
+        if l == 1:  # the inputs on their own scale: x2 = -0.3 is not painted as 0 (or as x1)
+            assert np.allclose(faces[n], fig1.input_cmap(fig1.input_norm(values[n])))
+        else:
+            assert np.allclose(faces[n], fig1.unit_cmap(fig1.unit_norm(values[n])))
+    j1, j2 = fig1.unit_keys.index((1, 0)), fig1.unit_keys.index((1, 1))
+    assert not np.allclose(faces[j2], fig1.unit_cmap(0.0)) and not np.allclose(faces[j1], faces[j2])
+    assert fig1.input_bar.ax.get_visible() and not fig1.flow_bar.ax.get_visible()
+    save(fig1.fig, "figure-02-network.png")
+
+
+def test_figure_2_draws_each_link_with_the_net_signed_flow():
+    from bpteach.diagram import draw_paths
+
+    net = bp.Network.five_layer(seed=0)
+    fig2 = draw_paths(net, X1, Y1, 1, 2, 1)
+    terms = list(bp.path_terms(net, X1, Y1, 1, 2, 1))
+    for (m, dst, src), flow in fig2.flows.items():  # each link: the sum of the terms through it
+        through = [t.value for t in terms if t.path[m - 1] == src and t.path[m] == dst]
+        assert through and np.isclose(flow, sum(through), rtol=1e-12, atol=0)
+    # i3 -> k2: its largest term is positive, the terms' sum negative; drawn blue, as the sum
+    k = fig2.flow_order.index((2, 1, 2))
+    assert max((t.value for t in terms if t.path[2] == 1), key=abs) > 0 > fig2.flows[2, 1, 2]
+    r, _, b, _ = fig2.bundle.get_colors()[k]
+    assert b > r
+    widths = np.asarray(fig2.bundle.get_linewidths())
+    flows = np.array([fig2.flows[key] for key in fig2.flow_order])
+    assert np.allclose(widths, 0.6 + 7.0 * np.abs(flows) / np.abs(flows).max())
+    assert fig2.flow_bar.ax.get_visible()
+    fig2.show_paths(None)
+    assert not fig2.flow_bar.ax.get_visible() and not fig2.bundle.get_segments()
+    fig2.show_paths(terms, 1)
+    save(fig2.fig, "figure-04-every-path.png")
