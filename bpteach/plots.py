@@ -95,3 +95,18 @@ def slopes_across_kink(steps, exact, central, ax=None, title: str | None = None)
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def curve_and_tangent(ws, Js, w0: float, J0: float, slope: float, ax=None, xlabel: str = "w"):
+    """J along one weight, and the tangent at w0 whose slope is the derivative (notebook 03)."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.2), layout="constrained")[1]
+    ws = np.asarray(ws)
+    ax.plot(ws, Js, color="#333333", lw=1.8, label="J(w)")
+    ax.plot(ws, J0 + slope * (ws - w0), color="#d62728", lw=1.5, linestyle="--",
+            label=f"tangent at w0, slope {slope:+.3e}")
+    ax.plot([w0], [J0], "o", color="#f5a300", mec="black", label="w0")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("J")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
