@@ -23,13 +23,16 @@ def loss_curve(losses: Sequence[float], ax=None, label: str | None = None, log: 
     return ax
 
 
-def decision_boundary(net, X, Y, ax=None, title: str | None = None, resolution: int = 200, legend: bool = True):
-    """The output h over the plane, the 0.5 contour, and the data, with a legend (notebook 08)."""
+def decision_boundary(
+    net, X, Y, ax=None, title: str | None = None, resolution: int = 200, legend: bool = True, output: int = -1
+):
+    """The output h over the plane, the 0.5 contour, and the data, with a legend (notebook 08);
+    `output`: which output unit to show when there are several (a softmax's class 1, notebook 11)."""
     ax = ax or plt.subplots(figsize=(4.2, 4), layout="constrained")[1]
     pad = 0.4
     lo, hi = X.min(axis=1) - pad, X.max(axis=1) + pad
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    h = net.forward(np.stack([g1.ravel(), g2.ravel()])).h.reshape(g1.shape)
+    h = net.forward(np.stack([g1.ravel(), g2.ravel()])).h[output].reshape(g1.shape)
     ax.contourf(g1, g2, h, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(g1, g2, h, levels=[0.5], colors="black", linewidths=1.5)
     y = np.ravel(Y) > 0.5
