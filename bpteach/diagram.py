@@ -7,9 +7,12 @@ already exist: a slider never pays for rebuilding the figure.
 Scales are fixed, so that a picture changes only where the network does:
 - a link's colour and width show W^{(l)}_{i<-j} on the range -limit..limit (red +, blue -),
   or dJ/dW^{(l)}_{i<-j} with each layer scaled to its own largest |dJ/dW|;
-- a unit's fill shows a^{(l)} on a fixed range, or delta^{(l)} on diverging colours (orange +,
+- a unit's fill shows a^{(l)} on a fixed range (the inputs x = a^{(1)} on a scale of their own,
+  -limit..limit, with a key beside them), or delta^{(l)} on diverging colours (orange +,
   purple -), either scaled per layer (delta / max_l |delta^{(l)}|) or on a symmetric log
   scale; the colour bar says which. Layer 1 has no delta and is drawn grey with "no δ";
+- "every path of a weight" draws each link with the net signed flow through it: the sum of
+  the path terms that run through that link (red +, blue -, width by size, a key of its own);
 - a small square at each unit's upper right shows its bias b^{(l-1)} on the links' scale.
 Unit labels are black or white, whichever contrasts more with the fill (WCAG ratio >= 4.5).
 """
@@ -164,10 +167,26 @@ class NetworkDiagram:
             self.link_bar = self.fig.colorbar(ScalarMappable(self.w_norm, self.link_cmap), **kw)
             for bar in (self.unit_bar, self.link_bar):
                 bar.ax.tick_params(labelsize=fontsize - 1)
+        self.input_norm, self.input_cmap = Normalize(-self.limit, self.limit, clip=True), _cmap("BrBG")
+        self.flow_cmap, self.flows = _cmap("RdBu_r"), {}
+        self.input_bar = self.flow_bar = None
+        if colorbars:
+            self.input_bar = self._key([0.01, 0.2, 0.16, 0.035], self.input_norm, self.input_cmap,
+                                       f"inputs x (±{self.limit:g})")
+            self.flow_bar = self._key([0.01, 0.8, 0.16, 0.035], Normalize(-1.0, 1.0), self.flow_cmap,
+                                      "path lines: net flow\n(Σ terms via link) / max")
+            self.flow_bar.ax.set_visible(False)
         self._restyle_scales()
         self._trace = self._delta = self._grads = None
         self._layers = None
         self.update()
+
+    def _key(self, bounds, norm, cmap, title):
+        """A small horizontal colour bar inside the axes, so that adding it moves nothing."""
+        bar = self.fig.colorbar(ScalarMappable(norm, cmap), cax=self.ax.inset_axes(bounds), orientation="horizontal")
+        bar.ax.tick_params(labelsize=self.fontsize - 2)
+        bar.ax.set_title(title, fontsize=self.fontsize - 2)
+        return bar
 
     # -- the scales --------------------------------------------------------------------
 
@@ -222,6 +241,8 @@ class NetworkDiagram:
             link_title = f"W\n(±{self.limit:g})"
             self.link_norm = self.w_norm
         self.no_delta.set_visible(self._color_by == "delta")
+        if self.input_bar is not None:
+            self.input_bar.ax.set_visible(self._color_by == "activation")
         if self.unit_bar is not None:
             self.unit_bar.update_normal(ScalarMappable(self.unit_norm, self.unit_cmap))
             self.unit_bar.ax.set_title(unit_title, fontsize=self.fontsize - 1)
@@ -262,6 +283,9 @@ class NetworkDiagram:
             self.fills = np.tile(to_rgba("white"), (len(self.unit_keys), 1))
         else:
             self.fills = self.unit_cmap(self.unit_norm(values))
+            if self._color_by == "activation":  # x is no activation: its own scale, not clipped to a's
+                first = np.array([l == 1 for (l, _) in self.unit_keys])
+                self.fills[first] = self.input_cmap(self.input_norm(values[first]))
             self.fills[np.isnan(values)] = to_rgba(NO_VALUE)
         self.units.set_facecolor(self.fills)
         self.label_colors = [label_color(f) for f in self.fills]
@@ -311,31 +335,33 @@ class NetworkDiagram:
         self.path.set_segments([list(s) for s in segments])
 
     def show_paths(self, terms=None, l: int = 1, max_width: float = 7.0) -> None:
-        """Draw every path term of one weight (Figure 2, complete): `terms` are PathTerm-like
-        objects with `.path` (0-based units on layers l..n_l) and `.value`. Each path is one
-        polyline, width proportional to |term|, red for a positive term and blue for a negative
-        one; the paths through a unit fan out slightly so that each stays visible.
-        None clears them."""
-        if not terms:
+        """Draw every path term of one weight (Figure 2, complete) as the net signed flow
+        through each link: a link gets the sum of the terms whose path runs through it, so
+        terms of opposite sign that share a link show their net, not the larger one. Width
+        grows with |flow|, colour shows flow / max |flow| on the flow key (red +, blue -);
+        the weight's own link carries every term, i.e. dJ/dW. `terms` are PathTerm-like
+        objects with `.path` (0-based units on layers l..n_l) and `.value`; `flows` keeps
+        (layer, destination, source) -> flow. None clears them."""
+        was_shown = bool(self.flows)
+        self.flows = {}
+        for t in terms or ():
+            for m in range(len(t.path) - 1):
+                key = (l + m, t.path[m + 1], t.path[m])
+                self.flows[key] = self.flows.get(key, 0.0) + t.value
+        if self.flow_bar is not None and was_shown != bool(self.flows):
+            self.flow_bar.ax.set_visible(bool(self.flows))
+            self._background = None  # the key is part of the static picture
+        if not self.flows:
             self.bundle.set_segments([])
             return
-        biggest = max(abs(t.value) for t in terms) or 1.0
-        n = len(terms)
-        spread = min(0.3, 0.015 * n)
-        segs, widths, colors = [], [], []
-        for rank, t in enumerate(sorted(terms, key=lambda t: t.path)):
-            dy = (rank - (n - 1) / 2) * (spread / max(n - 1, 1))
-            pts = [self.pos[l + m, u] for m, u in enumerate(t.path)]
-            pts = [(px, py + (dy if 0 < m < len(pts) - 1 else 0.0)) for m, (px, py) in enumerate(pts)]
-            segs.append((abs(t.value), pts, t.value))
-        segs.sort(key=lambda s: s[0])  # the largest drawn last, on top
-        for mag, _, value in segs:
-            widths.append(0.3 + max_width * mag / biggest)
-            colors.append("#c0392b" if value > 0 else "#2166ac" if value < 0 else "#777777")
-        self.bundle.set_segments([pts for _, pts, _ in segs])
-        self.bundle.set_linewidths(widths)
-        self.bundle.set_color(colors)
-        self.bundle.set_alpha(0.75)
+        biggest = max(abs(v) for v in self.flows.values()) or 1.0
+        order = sorted(self.flows, key=lambda k: abs(self.flows[k]))  # the largest drawn last, on top
+        flow = np.array([self.flows[k] for k in order]) / biggest
+        self.bundle.set_segments([[self.pos[m, j], self.pos[m + 1, i]] for (m, i, j) in order])
+        self.bundle.set_linewidths(0.6 + max_width * np.abs(flow))
+        self.bundle.set_color(self.flow_cmap(Normalize(-1.0, 1.0)(flow)))
+        self.bundle.set_alpha(0.85)
+        self.flow_order = order
 
     # -- fast PNG --------------------------------------------------------------------
 
@@ -430,9 +456,9 @@ def draw_network(net, trace=None, delta=None, *, path=None, path_layer: int = 1,
 def draw_paths(net, x, y, l: int, i: int, j: int, ax=None, **kwargs) -> NetworkDiagram:
     """Figure 2, complete: every path from W^{(l)}_{i<-j} to the output units (notebook 04).
 
-    One polyline per term of the unrolled dJ/dW^{(l)}_{i<-j} (bpteach.path_terms), width
-    proportional to |term|, red for a positive term and blue for a negative one, over the
-    network with its links faded and its units coloured by activation. The weight itself
+    The terms of the unrolled dJ/dW^{(l)}_{i<-j} (bpteach.path_terms) drawn as the net signed
+    flow through each link they use (see show_paths), over the network with its links faded
+    and its units coloured by activation. The weight itself
     is outlined in orange. Returns the diagram; its `terms` attribute holds the terms drawn.
     """
     from .paths import path_terms
@@ -449,8 +475,8 @@ def draw_paths(net, x, y, l: int, i: int, j: int, ax=None, **kwargs) -> NetworkD
     total = sum(t.value for t in terms)
     if kwargs.get("title") is None:
         d.ax.set_title(
-            f"the {len(terms)} paths from {weight_label(net, l, i, j)} to the outputs, one per term\n"
-            f"width ∝ |term|, red: term > 0, blue: term < 0; sum of the terms {total:+.3e}",
+            f"the {len(terms)} paths from {weight_label(net, l, i, j)} to the outputs; each link: the sum of\n"
+            f"the terms through it (red > 0, blue < 0, width ∝ size); the weight's own: {total:+.3e}",
             fontsize=d.fontsize + 1,
         )
     d.terms = terms

@@ -23,13 +23,16 @@ def loss_curve(losses: Sequence[float], ax=None, label: str | None = None, log: 
     return ax
 
 
-def decision_boundary(net, X, Y, ax=None, title: str | None = None, resolution: int = 200, legend: bool = True):
-    """The output h over the plane, the 0.5 contour, and the data, with a legend (notebook 08)."""
+def decision_boundary(
+    net, X, Y, ax=None, title: str | None = None, resolution: int = 200, legend: bool = True, output: int = -1
+):
+    """The output h over the plane, the 0.5 contour, and the data, with a legend (notebook 08);
+    `output`: which output unit to show when there are several (a softmax's class 1, notebook 11)."""
     ax = ax or plt.subplots(figsize=(4.2, 4), layout="constrained")[1]
     pad = 0.4
     lo, hi = X.min(axis=1) - pad, X.max(axis=1) + pad
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    h = net.forward(np.stack([g1.ravel(), g2.ravel()])).h.reshape(g1.shape)
+    h = net.forward(np.stack([g1.ravel(), g2.ravel()])).h[output].reshape(g1.shape)
     ax.contourf(g1, g2, h, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     ax.contour(g1, g2, h, levels=[0.5], colors="black", linewidths=1.5)
     y = np.ravel(Y) > 0.5
@@ -78,4 +81,35 @@ def gradient_norms(norms: Mapping[str, Mapping[int, float]], ax=None, title: str
     ax.legend()
     if title:
         ax.set_title(title, fontsize=10)
+    return ax
+
+
+def slopes_across_kink(steps, exact, central, ax=None, title: str | None = None):
+    """Back-propagation's slope and the central difference's as a weight crosses a ReLU kink,
+    the weight's offset from the kink in units of epsilon (notebook 06)."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.4), layout="constrained")[1]
+    ax.plot(steps, exact, drawstyle="steps-mid", linewidth=2.5, label="back-propagation (one side's slope)")
+    ax.plot(steps, central, marker=".", linestyle="--", label="central difference, ±ε")
+    ax.axvspan(-1, 1, color="tab:red", alpha=0.12, label="within ε of the kink")
+    ax.set_xlabel("weight − (weight where z crosses 0), in units of ε")
+    ax.set_ylabel("dJ/dW")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def curve_and_tangent(ws, Js, w0: float, J0: float, slope: float, ax=None, xlabel: str = "w"):
+    """J along one weight, and the tangent at w0 whose slope is the derivative (notebook 03)."""
+    ax = ax or plt.subplots(figsize=(5.5, 3.2), layout="constrained")[1]
+    ws = np.asarray(ws)
+    ax.plot(ws, Js, color="#333333", lw=1.8, label="J(w)")
+    ax.plot(ws, J0 + slope * (ws - w0), color="#d62728", lw=1.5, linestyle="--",
+            label=f"tangent at w0, slope {slope:+.3e}")
+    ax.plot([w0], [J0], "o", color="#f5a300", mec="black", label="w0")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("J")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     return ax
