@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wheelvenv import install_wheel, run
+from wheelvenv import run, shared_wheel
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_bpteach_lab_from_the_wheel(tmp_path):
-    wheel = install_wheel(tmp_path)
+def test_bpteach_lab_from_the_wheel(tmp_path, tmp_path_factory):
+    wheel = shared_wheel(tmp_path_factory)
     venv, python, purelib = wheel["bin"].parent, wheel["python"], str(wheel["purelib"])
     work = tmp_path / "home"
     work.mkdir()

@@ -7,6 +7,9 @@ bpteach itself only from the wheel.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import shutil
 import site
 import subprocess
@@ -40,3 +43,20 @@ def install_wheel(base: Path) -> dict:
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
          str(wheel)])  # fmt: skip
     return {"python": python, "bin": venv / "bin", "purelib": Path(purelib), "wheel": wheel}
+
+
+def shared_wheel(tmp_path_factory) -> dict:
+    """One wheel install per test run, for every test that needs it (the learner's `bpteach lab`, the
+    instructor's grading), whichever pytest-xdist worker asks first: built under a lock in the run's
+    common temporary folder, read by the others. The tests only read it (they work in folders of
+    their own), so sharing it tests the same thing as building it twice."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' basetemps are folders of one run's
+    base, record = root / "bpteach-wheel", root / "bpteach-wheel.json"
+    with open(root / "bpteach-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            base.mkdir()
+            record.write_text(json.dumps({k: str(v) for k, v in install_wheel(base).items()}))
+    return {k: Path(v) for k, v in json.loads(record.read_text()).items()}

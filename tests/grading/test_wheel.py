@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from wheelvenv import install_wheel, run
+from wheelvenv import run, shared_wheel
 
 from bpteach.grading import sandbox
 
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(not sandbox.available() and not os.environ.get("
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
-    wheel = install_wheel(base)
+    wheel = shared_wheel(tmp_path_factory)
     python, purelib = wheel["python"], str(wheel["purelib"])
     work = base / "work"  # outside the repository
     work.mkdir()
