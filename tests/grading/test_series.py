@@ -132,5 +132,4 @@ def test_the_readme_lists_every_notebook_exercise():
     for e in SERIES:
         row = next((line for line in readme.splitlines() if f"| `{e.names[0]}`" in line), None)
         assert row is not None, f"README: no row for {e.grade_id}"
-        kind = "derivation" if e.derivation else "code"
-        assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {kind} |"), row
+        assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {e.kind} |"), row

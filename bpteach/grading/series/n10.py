@@ -58,7 +58,7 @@ def _tied_cases(rng):
 
 EXERCISES = [
     Exercise("n10-gradient-entry", "gradient_entry", "One weight's gradient, as the explorer shows it", 2, _cases,
-             derivation=True, items=("dJ/dW", "dJ/db")),  # fmt: skip
+             kind="bookkeeping", items=("dJ/dW", "dJ/db")),  # fmt: skip
     Exercise("n10-tied-gradient", "tied_gradient", "The gradient of a weight used twice", 2, _tied_cases,
              derivation=True),
 ]

@@ -106,7 +106,7 @@ EXERCISES = [
         "The output delta of softmax with cross-entropy",
         2,
         _softmax_delta,
-        derivation=True,
+        kind="code",
     ),
     Exercise("n11-weight-decay", "step3_with_decay", "Step 3 with weight decay", 2, _decay, items=("dW", "db")),
     Exercise("n11-softmax-squared-delta", "softmax_squared_delta", "The output delta of softmax with squared error",
