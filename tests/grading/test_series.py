@@ -133,3 +133,24 @@ def test_the_readme_lists_every_notebook_exercise():
         row = next((line for line in readme.splitlines() if f"| `{e.names[0]}`" in line), None)
         assert row is not None, f"README: no row for {e.grade_id}"
         assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {e.kind} |"), row
+
+
+def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
+    """The solution cell's `bpteach.kind` (notebooks 03 on) is the definition's; the README test checks the table."""
+    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+        for cell in solution_cells(nbformat.read(path, as_version=4)):
+            exercise = BY_ID[cell.metadata["nbgrader"]["grade_id"]]
+            assert cell.metadata.get("bpteach", {}).get("kind") == exercise.kind, f"{path.name}: {exercise.grade_id}"
+    derivations = [e for e in SERIES if e.kind == "derivation"]
+    assert len(derivations) >= 14, [e.grade_id for e in derivations]
+
+
+def test_questions_come_before_the_worked_solutions():
+    """On GitHub or nbviewer (no folding) a reader meets every question and its hints before any solution."""
+    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+        cells = nbformat.read(path, as_version=4).cells
+        header = next(i for i, c in enumerate(cells) if c.source.startswith("## Answers and public tests"))
+        kinds = [c.metadata.get("nbgrader", {}) for c in cells]
+        assert all(not k.get("solution") for k in kinds[:header]), f"{path.name}: a solution above the questions' end"
+        texts = [i for i, k in enumerate(kinds) if k.get("grade_id", "").endswith("-text")]
+        assert texts and max(texts) < header, f"{path.name}: a question below the solutions"
