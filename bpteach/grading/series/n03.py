@@ -43,7 +43,7 @@ def _l1_cases(rng: np.random.Generator) -> list[Case]:
         good = np.outer(np.sign(h - y) * fprime_z, a_prev)
         cases.append(Case({"y": y, "h": h, "fprime_z": fprime_z, "a_prev": a_prev}, good, {
             "sign flipped: |u| rises with u, so check which way J moves when h_p grows": -good,
-            "the squared error's slope: |y_p - h_p| has slope +1 or -1, whatever the size of the error":
+            "the squared error's slope: the slope of an absolute value does not grow with the error":
                 np.outer((h - y) * fprime_z, a_prev),
             "a factor is missing: h_p is f of z_p, so the chain rule passes through f":
                 np.outer(np.sign(h - y), a_prev),

@@ -75,9 +75,9 @@ def _leaky_cases(rng):
         a = np.maximum(z, alpha * z)
         cases.append(Case({"W_l": W_l, "delta_next": d1, "z_l": z, "alpha": alpha}, good, {
             "the plain ReLU's slope: for z < 0 the leaky unit still passes alpha": back * (z > 0),
-            "the slope at z = 0: the text asks for the left one, alpha": back * np.where(z >= 0, 1.0, alpha),
+            "the slope at z = 0: the text asks for the slope from the left there": back * np.where(z >= 0, 1.0, alpha),
             "f(z) where f'(z) belongs: the step multiplies by the unit's slope": back * a,
-            "slopes swapped: alpha belongs to z < 0, 1 to z > 0": back * np.where(z > 0, alpha, 1.0),
+            "the two slopes swapped: check which piece of f is the steeper": back * np.where(z > 0, alpha, 1.0),
         }))  # fmt: skip
     return cases
 

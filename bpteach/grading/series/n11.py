@@ -90,7 +90,7 @@ def _tanh_bce(rng):
         p = (1 + h) / 2
         good = 2 * (p - y)
         cases.append(Case({"y": y, "z": z}, good, {
-            "a factor 2 is missing: dp/dz is half of tanh's slope, and tanh's slope is 4 p (1 - p)": p - y,
+            "a constant factor is missing: write tanh's slope 1 - h^2 in terms of p before cancelling": p - y,
             "h - y: the cost compares p = (1 + h)/2 with y, not h": h - y,
             "a factor tanh'(z) too many: it cancels against the 1 / (p (1 - p)) of the cross-entropy":
                 2 * (p - y) * (1 - h**2),
