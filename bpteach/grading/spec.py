@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+KINDS = ("derivation", "counting", "bookkeeping", "code")
+
 
 @dataclass
 class Case:
@@ -34,7 +36,15 @@ class Exercise:
     defines: tuple[str, ...] = ()  # the functions the solution cell defines (default: `function`)
     private: tuple[str, ...] = ()  # inputs `prepare` consumes: never handed to the learner's function
     items: tuple[str, ...] = ()  # names of the returned tuple's items, for the report
-    derivation: bool = False  # practises the derivation itself (paths, counts, a new delta), not only code
+    derivation: bool = False  # the formula asked for is on no page of the series: the learner derives it
+    kind: str = ""  # "derivation", "counting", "bookkeeping" or "code"; the README's table says the same
+
+    def __post_init__(self) -> None:
+        """One honest label: `kind` decides, `derivation` follows it (old definitions set only `derivation`)."""
+        self.kind = self.kind or ("derivation" if self.derivation else "code")
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.grade_id}: kind {self.kind!r}, expected one of {KINDS}")
+        self.derivation = self.kind == "derivation"
 
     @property
     def names(self) -> tuple[str, ...]:

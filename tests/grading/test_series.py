@@ -132,5 +132,68 @@ def test_the_readme_lists_every_notebook_exercise():
     for e in SERIES:
         row = next((line for line in readme.splitlines() if f"| `{e.names[0]}`" in line), None)
         assert row is not None, f"README: no row for {e.grade_id}"
-        kind = "derivation" if e.derivation else "code"
-        assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {kind} |"), row
+        assert row.startswith(f"| {e.grade_id[1:3]} | `{e.names[0]}` | {e.kind} |"), row
+
+
+def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
+    """The solution cell's `bpteach.kind` (notebooks 03 on) is the definition's; the README test checks the table."""
+    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+        for cell in solution_cells(nbformat.read(path, as_version=4)):
+            exercise = BY_ID[cell.metadata["nbgrader"]["grade_id"]]
+            assert cell.metadata.get("bpteach", {}).get("kind") == exercise.kind, f"{path.name}: {exercise.grade_id}"
+    derivations = [e for e in SERIES if e.kind == "derivation"]
+    assert len(derivations) >= 14, [e.grade_id for e in derivations]
+
+
+def test_questions_come_before_the_worked_solutions():
+    """On GitHub or nbviewer (no folding) a reader meets every question and its hints before any solution."""
+    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+        cells = nbformat.read(path, as_version=4).cells
+        header = next(i for i, c in enumerate(cells) if c.source.startswith("## Answers and public tests"))
+        kinds = [c.metadata.get("nbgrader", {}) for c in cells]
+        assert all(not k.get("solution") for k in kinds[:header]), f"{path.name}: a solution above the questions' end"
+        texts = [i for i, k in enumerate(kinds) if k.get("grade_id", "").endswith("-text")]
+        assert texts and max(texts) < header, f"{path.name}: a question below the solutions"
+
+
+NEW_MISTAKES = {  # a natural slip in each new derivation -> the start of the hint the grader must give for it
+    "n03-l1-cost-gradient": ("def l1_last_layer_gradient(y, h, fprime_z, a_prev):\n"
+                             "    return np.outer(np.sign(h - y), a_prev)\n", "a factor is missing"),
+    "n06-skip-delta": ("def skip_delta(W_l, delta_next, V, delta_skip, fprime_z):\n"
+                       "    return (W_l.T @ delta_next) * fprime_z\n", "the skip path is missing"),
+    "n06-leaky-relu-delta": ("def leaky_relu_delta(W_l, delta_next, z_l, alpha):\n"
+                             "    return (W_l.T @ delta_next) * (z_l > 0)\n", "the plain ReLU's slope"),
+    "n07-dropout-delta": ("def dropout_delta(W_l, delta_next, fprime_z, mask, keep):\n"
+                          "    return (W_l.T @ delta_next) * fprime_z * mask\n", "the 1/keep is missing"),
+    "n08-momentum-change": ("def momentum_predicted_change(dW, db, vW, vb, lr, mu):\n"
+                            "    return np.array(-lr * sum(np.sum(dW[l] ** 2) + np.sum(db[l] ** 2) for l in dW))\n",
+                            "the old velocity is left out"),
+    "n09-input-gradient": ("def input_gradient(W_1, delta_2, x):\n    return (W_1.T @ delta_2) * x\n",
+                           "a factor x too many"),
+    "n10-tied-gradient": ("def tied_gradient(delta_2, a_1, delta_3, a_2):\n    return np.outer(delta_2, a_1)\n",
+                          "only the use in layer 1"),
+    "n11-softmax-squared-delta": ("def softmax_squared_delta(y, z):\n    e = np.exp(z - z.max(axis=0))\n"
+                                  "    return e / e.sum(axis=0) - y\n", "cross-entropy's delta"),
+    "n11-tanh-bce-delta": ("def tanh_bce_delta(y, z):\n    return (1 + np.tanh(z)) / 2 - y\n",
+                           "a constant factor is missing"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted({f"{BY_ID[g].grade_id[1:3]}" for g in NEW_MISTAKES}))
+def test_a_natural_slip_in_a_new_derivation_gets_its_hint_in_the_sandbox(name, tmp_path):
+    """The student version with each new exercise answered by its likeliest slip, graded as a learner's file."""
+    source = next(path for stem, path in SHIPPED.items() if stem.startswith(name))
+    student, _ = assign(source, tmp_path)
+    nb = nbformat.read(student, as_version=4)
+    slips = {g: v for g, v in NEW_MISTAKES.items() if g.startswith(f"n{name}-")}
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") in slips:
+            c.source = slips[c.metadata["nbgrader"]["grade_id"]][0]
+    nbformat.write(nb, student)
+    report = grade_submission(student, seed=11)
+    by_id = {e["grade_id"]: e for e in report["exercises"]}
+    for gid, (_, hint) in slips.items():
+        exercise = by_id[gid]
+        said = [c["message"] for c in exercise["checks"] if not c["passed"]]
+        assert exercise["status"] == "failed" and exercise["points"] == 0, (gid, exercise["status"])
+        assert any(m.startswith(f"looks like: {hint}") for m in said), (gid, said)

@@ -31,6 +31,27 @@ def _make_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+def _l1_cases(rng: np.random.Generator) -> list[Case]:
+    """The same last layer with J = sum_p |y_p - h_p| (no h_p equals its y_p): the chain rule's first line again."""
+    cases = []
+    for n_l in (3, 4):
+        sizes = [int(s) for s in rng.choice(np.arange(2, 8), size=n_l, replace=False)]
+        net = Network(sizes, "sigmoid", seed=int(rng.integers(2**31)))
+        x, y = rng.normal(size=sizes[0]), rng.uniform(size=sizes[-1])
+        t, last = net.forward(x), net.n_l - 1
+        fprime_z, a_prev, h = net.fprime(t)[net.n_l], t.a[last], t.h
+        good = np.outer(np.sign(h - y) * fprime_z, a_prev)
+        cases.append(Case({"y": y, "h": h, "fprime_z": fprime_z, "a_prev": a_prev}, good, {
+            "sign flipped: |u| rises with u, so check which way J moves when h_p grows": -good,
+            "the squared error's slope: the slope of an absolute value does not grow with the error":
+                np.outer((h - y) * fprime_z, a_prev),
+            "a factor is missing: h_p is f of z_p, so the chain rule passes through f":
+                np.outer(np.sign(h - y), a_prev),
+            "the transpose: row p (the destination), column q (the source)": good.T,
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
     Exercise(
         "n03-last-layer-gradient",
@@ -38,6 +59,14 @@ EXERCISES = [
         "The chain rule for a weight of the last layer",
         2,
         _make_cases,
+        derivation=True,
+    ),
+    Exercise(
+        "n03-l1-cost-gradient",
+        "l1_last_layer_gradient",
+        "The last layer's gradient for an absolute-error cost",
+        2,
+        _l1_cases,
         derivation=True,
     ),
 ]

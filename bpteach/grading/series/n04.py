@@ -69,7 +69,7 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
 
 EXERCISES = [
     Exercise("n04-path-terms", "path_terms", "The path terms of one weight's gradient", 2, _path_cases,
-             derivation=True),
+             kind="bookkeeping"),
     Exercise("n04-naive-counts", "naive_counts", "What the naive expansion costs", 2, _count_cases,
-             derivation=True),
+             kind="counting"),
 ]  # fmt: skip

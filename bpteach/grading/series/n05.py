@@ -50,6 +50,6 @@ EXERCISES = [
         2,
         _cases,
         items=("terms", "naive", "recursion"),
-        derivation=True,
+        kind="counting",
     ),
 ]

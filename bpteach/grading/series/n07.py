@@ -43,8 +43,30 @@ def _cases(rng):
     return cases
 
 
+def _dropout_cases(rng):
+    """Inverted dropout on hidden layer l: a^{(l)} = mask * f(z^{(l)}) / keep, one column per example."""
+    cases = []
+    for sl, s1, m in ((5, 3, int(rng.integers(4, 8))), (3, 6, int(rng.integers(8, 12)))):
+        W_l, d1 = rng.normal(size=(s1, sl)), rng.normal(size=(s1, m))
+        fp = rng.uniform(0.05, 0.25, size=(sl, m))
+        keep = float(rng.uniform(0.5, 0.9))
+        mask = (rng.uniform(size=(sl, m)) < keep).astype(float)
+        mask[0, 0], mask[-1, -1] = 0.0, 1.0  # both kinds of unit in every case
+        back = (W_l.T @ d1) * fp
+        good = back * mask / keep
+        cases.append(Case({"W_l": W_l, "delta_next": d1, "fprime_z": fp, "mask": mask, "keep": keep}, good, {
+            "the mask is missing: a dropped unit took no part in the forward pass": back / keep,
+            "the 1/keep is missing: the forward pass scaled the kept units": back * mask,
+            "times keep: the forward pass divided by it": back * mask * keep,
+            "the mask is inverted: the kept units are the ones with mask 1": back * (1 - mask) / keep,
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
     Exercise(
         "n07-batch-backward", "batch_backward", "The backward pass of a batch", 2, _cases, items=("Delta", "dW", "db")
     ),
+    Exercise("n07-dropout-delta", "dropout_delta", "Step 2 through a dropout mask", 2, _dropout_cases,
+             derivation=True),
 ]

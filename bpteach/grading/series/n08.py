@@ -38,7 +38,33 @@ def _cases(rng):
     return cases
 
 
+def _momentum_cases(rng):
+    """Momentum: v <- mu v - lr g, theta <- theta + v; the first-order change of J over that one step."""
+    cases = []
+    for sizes in ([3, 5, 2], [4, 2, 6, 3]):
+        dW = {l: rng.normal(size=(t, s)) for l, (s, t) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))}
+        db = {l: rng.normal(size=t) for l, t in enumerate(sizes[1:])}
+        vW = {l: rng.normal(size=w.shape) for l, w in dW.items()}
+        vb = {l: rng.normal(size=b.shape) for l, b in db.items()}
+        lr, mu = float(rng.uniform(0.05, 0.5)), float(rng.uniform(0.5, 0.95))
+
+        def change(mu_, lr_, biases=True, g=(dW, db), v=(vW, vb)):
+            return np.array(sum(np.sum(g[0][l] * (mu_ * v[0][l] - lr_ * g[0][l]))
+                                + biases * np.sum(g[1][l] * (mu_ * v[1][l] - lr_ * g[1][l])) for l in g[0]))
+
+        good = change(mu, lr)
+        cases.append(Case({"dW": dW, "db": db, "vW": vW, "vb": vb, "lr": lr, "mu": mu}, good, {
+            "the old velocity is left out: the step also carries the motion the parameters already had": change(0, lr),
+            "the step is the old velocity: v is updated before it moves the parameters": change(mu, 0) / mu,
+            "the gradient's own term has the wrong sign: the step goes against the gradient": -change(-mu, lr),
+            "the biases are left out: they move too, and their change counts": change(mu, lr, biases=False),
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
     Exercise("n08-predicted-change", "predicted_change", "What one gradient step does to J", 2, _cases,
              derivation=True),  # fmt: skip
+    Exercise("n08-momentum-change", "momentum_predicted_change", "What one momentum step does to J", 2,
+             _momentum_cases, derivation=True),  # fmt: skip
 ]

@@ -76,8 +76,26 @@ def _error_cases(rng):
     return cases
 
 
+def _input_cases(rng):
+    """dJ/dx for one example, from delta^{(2)} and W^{(1)}; x is handed over too (it is not needed)."""
+    from ...activations import sigmoid
+
+    cases = []
+    for s1, s2 in ((4, 3), (3, 6)):
+        W1, d2, x = rng.normal(size=(s2, s1)), rng.normal(size=s2), rng.normal(size=s1)
+        good = W1.T @ d2
+        cases.append(Case({"W_1": W1, "delta_2": d2, "x": x}, good, {
+            "a factor f'(x) too many: the input layer has no activation, a^(1) = x": good * sigmoid.df(x),
+            "sign flipped: the slope of J with respect to x, not the step against it": -good,
+            "a factor x too many: that is the shape of a weight's gradient, not an input's": good * x,
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
     Exercise("n09-delta-bound", "delta_bound", "Why sigmoid gradients vanish: a bound on delta", 2, _cases,
              derivation=True),  # fmt: skip
     Exercise("n09-relative-error", "relative_error", "The gradient check's relative error", 2, _error_cases),
+    Exercise("n09-input-gradient", "input_gradient", "The gradient with respect to the input", 2, _input_cases,
+             derivation=True),
 ]

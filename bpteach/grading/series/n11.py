@@ -58,6 +58,47 @@ def _decay(rng):
     return cases
 
 
+def _columns_softmax(z):
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0)
+
+
+def _softmax_squared(rng):
+    """delta^{(n_l)} of softmax with J = 1/2 sum_p (y_p - h_p)^2: the coupling kept. One example, then a batch."""
+    cases = []
+    for shape in ((4,), (3, 5)):
+        z, y = rng.normal(0.0, 1.5, size=shape), rng.uniform(size=shape)
+        h = _columns_softmax(z)
+        g = h - y
+        good = h * (g - np.sum(h * g, axis=0))
+        cases.append(Case({"y": y, "z": z}, good, {
+            "cross-entropy's delta: with squared error the slope of h still multiplies": g,
+            "only the diagonal of the softmax's Jacobian: each h_r depends on every z_p": g * h * (1 - h),
+            "sign flipped: check which of h and y comes first": -good,
+            "the sum runs over the wrong axis: each column (one example) sums over its units":
+                h * (g - np.sum(h * g, axis=-1, keepdims=True)) if len(shape) == 2 else h * g,
+        }))  # fmt: skip
+    return cases
+
+
+def _tanh_bce(rng):
+    """delta^{(n_l)} of h = tanh(z) read as a probability p = (1 + h)/2, with binary cross-entropy on p."""
+    cases = []
+    for shape in ((5,), (3, 4)):
+        z, y = rng.normal(size=shape), rng.uniform(size=shape)
+        h = np.tanh(z)
+        p = (1 + h) / 2
+        good = 2 * (p - y)
+        cases.append(Case({"y": y, "z": z}, good, {
+            "a constant factor is missing: write tanh's slope 1 - h^2 in terms of p before cancelling": p - y,
+            "h - y: the cost compares p = (1 + h)/2 with y, not h": h - y,
+            "a factor tanh'(z) too many: it cancels against the 1 / (p (1 - p)) of the cross-entropy":
+                2 * (p - y) * (1 - h**2),
+            "sign flipped: J grows when p moves away from y": -good,
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
     Exercise(
         "n11-softmax-delta",
@@ -65,7 +106,11 @@ EXERCISES = [
         "The output delta of softmax with cross-entropy",
         2,
         _softmax_delta,
-        derivation=True,
+        kind="code",
     ),
     Exercise("n11-weight-decay", "step3_with_decay", "Step 3 with weight decay", 2, _decay, items=("dW", "db")),
+    Exercise("n11-softmax-squared-delta", "softmax_squared_delta", "The output delta of softmax with squared error",
+             2, _softmax_squared, derivation=True),
+    Exercise("n11-tanh-bce-delta", "tanh_bce_delta", "The output delta of a tanh unit with cross-entropy", 2,
+             _tanh_bce, derivation=True),
 ]

@@ -71,7 +71,7 @@ EXERCISES = [
         "The work of each method, counted",
         2,
         _counts,
-        derivation=True,
+        kind="counting",
         items=("counts",),
     ),
 ]
