@@ -5,8 +5,8 @@ The trusted exercise notebooks (with solutions) ship inside the package, in
 `bpteach/grading/notebooks/`, and are found through importlib.resources, so an installed
 `bpteach[grade]` grades with no checkout.
 
-Both `batch` (a folder) and `grade` (one submission) start here; neither imports the other's
-module-level names, so the grading package has no import circle.
+Both `batch` (a folder) and `grade` (one submission) start here: `batch` calls `grade`, and
+`grade` never imports `batch`, so the grading package has no import circle (tests/grading/test_imports.py).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _answers(path: Path) -> tuple[frozenset, frozenset]:
     return frozenset(ids), frozenset(functions)
 
 
-def trusted(source_path: Path):
+def trusted(source_path: Path) -> tuple[list[str], list, dict]:
     """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
     nb = read_notebook(source_path)
     setup, exercises, locked = [], [], {}
@@ -88,7 +88,7 @@ def trusted(source_path: Path):
     return setup, exercises, locked
 
 
-def trusted_or_fail(source):
+def trusted_or_fail(source: Path | str) -> tuple[list[str], list, dict]:
     """The trusted source's set-up, exercises and locked cells, or a GradingError saying why not."""
     try:
         setup, exercises, locked = trusted(Path(source))
