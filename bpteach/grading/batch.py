@@ -1,8 +1,7 @@
-"""Where the exercise notebooks are, and grading a folder: jobs, report folders, summary.csv, resume.
+"""Grading a folder: jobs, report folders, summary.csv, resume.
 
-The trusted exercise notebooks (with solutions) ship inside the package, in
-`bpteach/grading/notebooks/`, and are found through importlib.resources, so an installed
-`bpteach[grade]` grades with no checkout. A folder run grades its notebooks on N threads
+The trusted exercise notebooks are found by `catalogue` (re-exported here: `sources`,
+`source_for`, `GradingError`, `WORKBOOK`). A folder run grades its notebooks on N threads
 (each submission's code runs in its own sandboxed process, so a thread is all the grader
 needs), writes each report as soon as it is judged, skips a submission whose report is
 already there for the same file content (unless `force`), and ends with summary.csv.
@@ -11,65 +10,18 @@ already there for the same file content (unless `force`), and ends with summary.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import json
 import os
 import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from importlib import resources
 from pathlib import Path
 
-
-class GradingError(RuntimeError):
-    """Nothing can be graded: no exercise source, an unreadable one, or no submission."""
-
-
-WORKBOOK = "backprop-exercises"  # the seven exercises of the backward pass, in a notebook of their own
-
-
-def sources() -> dict[str, Path]:
-    """The shipped exercise notebooks, by name (several: one per teaching notebook that has exercises)."""
-    folder = resources.files("bpteach.grading") / "notebooks"
-    found = {}
-    if folder.is_dir():
-        found = {Path(str(p)).stem: Path(str(p)) for p in folder.iterdir() if str(p).endswith(".ipynb")}
-    return found
-
-
-def source_for(submission: Path, cells: list | None = None) -> Path:
-    """The shipped notebook a submission answers: the one sharing most grade_ids, then most of
-    the functions its solution cells define, then its file name; with no clue at all, the workbook.
-
-    Set intersections against each shipped notebook's own grade_ids and functions: a submission
-    with a million cells or `def`s costs one pass over it, not a text search per name and notebook.
-    """
-    shipped = sources()
-    if not shipped:
-        raise GradingError("no exercise notebook is installed with bpteach (bpteach/grading/notebooks/ is empty)")
-    if len(shipped) == 1:
-        return next(iter(shipped.values()))
-    cells = [c for c in cells or [] if isinstance(c, dict)]
-    ids = {str(((c.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")) for c in cells}
-    code = "\n".join(c["source"] for c in cells if isinstance(c.get("source"), str))
-    names = set(re.findall(r"^def (\w+)\(", code, re.M))
-
-    def score(path: Path) -> tuple:
-        known_ids, functions = _answers(path)
-        return (len(ids & known_ids), len(names & functions), path.stem in submission.stem, path.stem == WORKBOOK)
-
-    return max(sorted(shipped.values()), key=score)
-
-
-@functools.lru_cache(maxsize=64)
-def _answers(path: Path) -> tuple[frozenset, frozenset]:
-    """A shipped notebook's grade_ids and the functions its solution cells define (bpteach metadata)."""
-    cells = json.loads(path.read_text()).get("cells", [])
-    metas = [c.get("metadata", {}) for c in cells]
-    ids = {str(m.get("nbgrader", {}).get("grade_id")) for m in metas if m.get("nbgrader", {}).get("grade_id")}
-    functions = {str(m.get("bpteach", {}).get("function")) for m in metas if m.get("bpteach", {}).get("function")}
-    return frozenset(ids), frozenset(functions)
+from .catalogue import WORKBOOK as WORKBOOK  # re-exported: where callers have always found them
+from .catalogue import GradingError as GradingError
+from .catalogue import pick_seed, sources, trusted_or_fail
+from .catalogue import source_for as source_for
 
 
 def folder_name(stem: str, taken: set[str]) -> str:
@@ -98,7 +50,7 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
     Raises GradingError (and SandboxUnavailable) before grading anything when nothing can be graded.
     """
     from . import sandbox as _sandbox
-    from .grade import _seed, _trusted_or_fail, grade_submission
+    from .grade import grade_submission
     from .report import markdown
 
     path = Path(path)
@@ -110,14 +62,14 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
     chosen = Path(source) if source else None
     maxima = {}  # source -> max score, for the entry of a submission the grader failed on
     for candidate in [chosen] if chosen is not None else list(sources().values()):
-        _, exercises, _ = _trusted_or_fail(candidate)
+        _, exercises, _ = trusted_or_fail(candidate)
         maxima[candidate] = float(sum(e.points for e, _ in exercises))
     if not maxima:
         raise GradingError("no exercise notebook is installed with bpteach")
     if sandbox == "bwrap":
         _sandbox.check()
     out = Path(out) if out else (path if path.is_dir() else path.parent) / "reports"
-    seed = _run_seed(out, seed, _seed)
+    seed = _run_seed(out, seed, pick_seed)
     seed_id = hashlib.sha256(secrets_salt(out).encode() + str(seed).encode()).hexdigest()[:16]
     taken: set[str] = set()
     folders = [out / folder_name(f.stem, taken) if path.is_dir() else out for f in files]

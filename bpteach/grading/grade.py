@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 
 from . import runner
-from .assign import locked_hash, normalise, read_notebook, stub_source, student_notebook
-from .batch import GradingError, source_for
-from .batch import grade_path as grade_path
-from .exercises import BY_ID, training_loss
+from .assign import locked_hash, normalise
+from .catalogue import pick_seed, source_for, trusted_or_fail
+from .exercises import training_loss
 from .spec import case_rng
 
 MAX_BYTES = 20 * 1024**2
@@ -40,21 +37,6 @@ def source_of(cell) -> str:
     if isinstance(src, list):
         return "".join(x if isinstance(x, str) else "" for x in src)
     return src if isinstance(src, str) else ""
-
-
-def trusted(source_path: Path):
-    """The source notebook's set-up cells, its exercises (solution, stub) and its locked cells."""
-    nb = read_notebook(source_path)
-    setup, exercises, locked = [], [], {}
-    for cell, handed_out in zip(nb.cells, student_notebook(nb).cells, strict=True):
-        meta, bp = nbgrader(cell), cell.metadata.get("bpteach", {})
-        if meta.get("locked") and meta.get("grade_id"):  # as written, or as handed out (hidden tests removed)
-            locked[meta["grade_id"]] = {locked_hash(cell.source), locked_hash(handed_out.source)}
-        if cell.cell_type == "code" and bp.get("setup"):
-            setup.append(cell.source)
-        if meta.get("solution") and meta.get("grade_id") in BY_ID:
-            exercises.append((BY_ID[meta["grade_id"]], stub_source(cell.source)))
-    return setup, exercises, locked
 
 
 def read_submission(path: Path):
@@ -316,16 +298,16 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     """Grade one notebook; always returns a report, whatever the file holds.
 
     `source` is the trusted notebook with solutions; by default, the shipped one the submission
-    answers (batch.source_for: the one sharing most grade_ids, else the file name).
+    answers (catalogue.source_for: the one sharing most grade_ids, else the file name).
 
     Every exercise runs in one sandboxed session (runner.Session); `sandbox="none"` is --no-sandbox.
     An unreadable source, or one without exercises, raises GradingError: never a 0 / 0 report.
     """
     path = Path(path)
-    seed = _seed(seed)
+    seed = pick_seed(seed)
     cells, problem = read_submission(path)
     source = Path(source) if source else source_for(path, cells or [])
-    setup, exercises, locked = _trusted_or_fail(source)
+    setup, exercises, locked = trusted_or_fail(source)
     session = runner.Session(sandbox)
     report = {"submission": path.name, "score": 0.0, "max_score": float(sum(e.points for e, _ in exercises)),
               "exercises": [], "notes": []}  # fmt: skip
@@ -392,16 +374,6 @@ def _run_and_judge(exercise, index, path, seed, setup, solution, session, entry,
     entry["status"] = "passed" if passed == len(cases) else "partial" if passed else "failed"
 
 
-def _trusted_or_fail(source):
-    try:
-        setup, exercises, locked = trusted(Path(source))
-    except Exception as err:
-        raise GradingError(f"cannot read the exercise source {source}: {type(err).__name__}: {err}") from err
-    if not exercises:
-        raise GradingError(f"no exercise found in {source} (no solution cell with a known grade_id)")
-    return setup, exercises, locked
-
-
 def _explain(message: str) -> str:
     if "mismatch in its core dimension" in message or "not aligned" in message:  # a matrix product @
         return message + " — check the shapes: W (s_{l+1}, s_l) needs its transpose Wᵀ to carry δ backwards"
@@ -411,10 +383,3 @@ def _explain(message: str) -> str:
     if message.startswith("NotImplementedError"):
         return message + " — the stub is still there"
     return message
-
-
-def _seed(seed):
-    if seed is not None:
-        return int(seed)
-    env = os.environ.get("BPTEACH_GRADER_SEED")
-    return int(env) if env else secrets.randbits(32)

@@ -181,36 +181,45 @@ def _job(setup, solution, function, cases, prepare, service="") -> tuple[dict, b
     return header, bytes(blob)
 
 
-def _read_reply(fd: int, deadline: float) -> tuple[dict, bytes] | None:
-    data = bytearray()
-    need = 8
-    while len(data) < need:
+def _read_reply(fd: int, deadline: float) -> tuple[dict, memoryview] | None:
+    """The harness's reply: its header, and a view of the records (read once into one buffer, never copied:
+    a reply of MAX_RESULT_BYTES costs the grader that much, once, whatever its records claim)."""
+    head = _read_into(fd, bytearray(8), deadline)
+    if head is None:
+        return None
+    n_json, n_data = int.from_bytes(head[:4], "little"), int.from_bytes(head[4:8], "little")
+    # the header carries up to OUTPUT_BUDGET bytes of output as JSON text: up to 6 bytes each
+    # ("\u0001", or "\ufffd" for a byte that is not UTF-8)
+    if n_json > 6 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
+        return None
+    data = _read_into(fd, bytearray(n_json + n_data), deadline)
+    if data is None:
+        return None
+    try:
+        header = json.loads(bytes(data[:n_json]))
+    except ValueError:
+        return None
+    return (header, memoryview(data)[n_json:]) if isinstance(header, dict) else None
+
+
+def _read_into(fd: int, buffer: bytearray, deadline: float) -> bytearray | None:
+    """BUFFER filled from FD by the deadline, or None (late, or the pipe closed early)."""
+    view, got = memoryview(buffer), 0
+    while got < len(buffer):
         left = deadline - time.monotonic()
         if left <= 0:
             return None
         ready, _, _ = select.select([fd], [], [], left)
         if not ready:
             return None
-        chunk = os.read(fd, min(1 << 20, need - len(data)))
-        if not chunk:
+        n = os.readv(fd, [view[got : got + (1 << 20)]])
+        if not n:
             return None
-        data += chunk
-        if len(data) >= 8 and need == 8:
-            n_json, n_data = int.from_bytes(data[:4], "little"), int.from_bytes(data[4:8], "little")
-            # the header carries up to OUTPUT_BUDGET bytes of output as JSON text: up to 6 bytes each
-            # ("\u0001", or "\ufffd" for a byte that is not UTF-8)
-            if n_json > 6 * OUTPUT_BUDGET + 4096 or n_data > MAX_RESULT_BYTES + 1024**2:
-                return None
-            need = 8 + n_json + n_data
-    n_json = int.from_bytes(data[:4], "little")
-    try:
-        header = json.loads(bytes(data[8 : 8 + n_json]))
-    except ValueError:
-        return None
-    return (header, bytes(data[8 + n_json :])) if isinstance(header, dict) else None
+        got += n
+    return buffer
 
 
-def _parse(header: dict, stream: bytes, n_cases: int) -> RunResult:
+def _parse(header: dict, stream: bytes | memoryview, n_cases: int) -> RunResult:
     """The exercise process's stream: arrays, type lists and a status, each checked before use."""
     truncated = bool(header.get("truncated"))
     output = str(header.get("output", ""))[:OUTPUT_BUDGET]
@@ -265,8 +274,11 @@ def _parse(header: dict, stream: bytes, n_cases: int) -> RunResult:
 RECORD_HEADER_BYTES = 16 * 1024  # an honest record's header (kind, case, path, shape, dtype; a types list) is < 4 KiB
 
 
-def _records(stream: bytes):
-    """(header dict, payload) of each length-prefixed record, at most MAX_RECORDS * 2, malformed ones skipped."""
+def _records(stream: bytes | memoryview):
+    """(header dict, payload) of each length-prefixed record, at most MAX_RECORDS * 2, malformed ones skipped.
+
+    Payloads are slices of STREAM (views, when it is a memoryview); only a header within
+    RECORD_HEADER_BYTES is copied out, to be parsed."""
     records, pos = 0, 0
     while pos + 8 <= len(stream) and records < MAX_RECORDS * 2:
         records += 1
@@ -279,7 +291,7 @@ def _records(stream: bytes):
         item = None
         if n_json <= RECORD_HEADER_BYTES:  # a bigger one is forged: `[{},{},...]` costs the parser ~25x its size
             try:
-                item = json.loads(stream[pos + 8 : head_end])
+                item = json.loads(bytes(stream[pos + 8 : head_end]))
             except (ValueError, RecursionError):  # a forged header nested deeper than the parser goes
                 pass
         payload = stream[head_end:end]

@@ -5,7 +5,8 @@
 Docker (and so Gradescope) refuses unshare(2) and clone(2) with namespace flags to a container
 without CAP_SYS_ADMIN, and answers clone3 with ENOSYS; bubblewrap then cannot start. This installs
 the same refusals (EPERM) as a seccomp filter, then execs COMMAND, which inherits it. The syscall
-numbers are the kernel's (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/unistd.h).
+numbers are the kernel's UAPI headers' (<asm/unistd.h>, <linux/audit.h>, <linux/sched.h>);
+test_seccomp_numbers.py checks them against the installed headers.
 """
 
 import ctypes
