@@ -1,4 +1,5 @@
-"""Notebook 13's exercise: the backward pass of batch normalisation, a layer the series has not derived."""
+"""Notebook 13's exercises: step 3 for a weighted mini-batch, and the backward pass of batch normalisation,
+a layer the series has not derived."""
 
 from __future__ import annotations
 
@@ -45,7 +46,44 @@ def _batchnorm(rng):
     return cases
 
 
+def _weighted(delta_next, a_l, w, *, norm="weights", power=1):
+    """dJ/dW^{(l)}, dJ/db^{(l)} of J = sum_c w_c J_c / sum_c w_c from the per-example step-3 terms (columns);
+    `norm` and `power` switch to the known mistakes' normalisers and weightings."""
+    v = w**power
+    total = {"weights": w.sum(), "m": w.size, "none": 1.0}[norm]
+    return (delta_next * v) @ a_l.T / total, (delta_next * v).sum(axis=1) / total
+
+
+def _weighted_cases(rng):
+    cases = []
+    for t, s, m in ((3, 4, 5), (2, 5, 7)):
+        delta_next, a_l, w = rng.normal(size=(t, m)), rng.uniform(size=(s, m)), rng.uniform(0.2, 3.0, size=m)
+        right = _weighted(delta_next, a_l, w)
+        cases.append(Case({"delta_next": delta_next, "a_l": a_l, "w": w}, right, {
+            "the weights are missing: this is the plain mean over the batch":
+                _weighted(delta_next, a_l, w, power=0),
+            "divided by m: the weighted mean divides by the sum of the weights":
+                _weighted(delta_next, a_l, w, norm="m"),
+            "not divided at all: J is the weighted mean, not the weighted sum":
+                _weighted(delta_next, a_l, w, norm="none"),
+            "each weight counted twice: w_c multiplies J_c once, so it multiplies delta_c a_c^T once":
+                _weighted(delta_next, a_l, w, power=2),
+            "dW is right but db is not: the bias's step-3 term is delta_c, weighted like dW's":
+                (right[0], delta_next.mean(axis=1)),
+        }))  # fmt: skip
+    return cases
+
+
 EXERCISES = [
+    Exercise(
+        "n13-weighted-batch",
+        "weighted_gradients",
+        "Step 3 for a weighted mini-batch",
+        2,
+        _weighted_cases,
+        derivation=True,
+        items=("dW", "db"),
+    ),
     Exercise(
         "n13-batchnorm-backward",
         "batchnorm_backward",
