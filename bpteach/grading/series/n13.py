@@ -38,7 +38,7 @@ def _batchnorm(rng):
             "dx: the path through the batch variance sigma^2 is missing":
                 _bn_backward(x, gamma, g, eps, var_path=False),
             "dx: the scale gamma is missing from the path to x": _bn_backward(x, gamma, g, eps, scale=False),
-            "the batch variance divides by m, as the forward pass does, not by m - 1":
+            "the variance with m - 1 (the unbiased one): it is not the forward pass's sigma^2":
                 _bn_backward(x, gamma, g, eps, ddof=1),
             "dgamma: the local derivative of gamma * xhat with respect to gamma is not 1":
                 _bn_backward(x, gamma, g, eps, dgamma_xhat=False),
@@ -62,13 +62,13 @@ def _weighted_cases(rng):
         cases.append(Case({"delta_next": delta_next, "a_l": a_l, "w": w}, right, {
             "the weights are missing: this is the plain mean over the batch":
                 _weighted(delta_next, a_l, w, power=0),
-            "divided by m: the weighted mean divides by the sum of the weights":
+            "divided by m, the batch size: with weights, that is not the denominator of J":
                 _weighted(delta_next, a_l, w, norm="m"),
             "not divided at all: J is the weighted mean, not the weighted sum":
                 _weighted(delta_next, a_l, w, norm="none"),
-            "each weight counted twice: w_c multiplies J_c once, so it multiplies delta_c a_c^T once":
+            "each weight counted twice: the terms carry w_c squared":
                 _weighted(delta_next, a_l, w, power=2),
-            "dW is right but db is not: the bias's step-3 term is delta_c, weighted like dW's":
+            "dW is right but db is not: the bias gradient is missing the weights":
                 (right[0], delta_next.mean(axis=1)),
         }))  # fmt: skip
     return cases
