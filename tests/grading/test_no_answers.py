@@ -41,6 +41,8 @@ GIVEAWAYS = {  # public-test grade_id -> text that would state its exercise's an
     "n11-tanh-bce-delta-tests": ["2 * (p - y)", "2(p - y)", "2 (p - y)", "p - y"],
     "n12-layer-backward-tests": ["sigma'(0) = 1/4", "adds over every z_i", "V = 94 nodes", "E = 176"],
     "n12-operation-counts-tests": ["36 weights and 12 biases", "V = 94 nodes", "E = 176"],
+    "n13-weighted-batch-tests": ["w / w.sum()", "w_wb / w_wb.sum()", "share"],
+    "n13-batchnorm-backward-tests": ["dxhat", "- xhat *", "mean(axis=1"],
 }
 HINT_GIVEAWAYS = ["delta = h - y", "-(y_p - h_p), with", "so da = W^T", "dh_p/dz_p = f'(z_p)", "da/dz = f'(z)",
                   "so sum |W| beta", "-(Y - H) * f'", "an outer product delta a^T",

@@ -24,7 +24,7 @@ from bpteach.grading.spec import case_rng
 
 ROOT = Path(__file__).resolve().parents[2]
 TEACHING = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-LAST_TEACHING = 12  # "from 02 to the last teaching notebook": 12-from-delta-to-autodiff
+LAST_TEACHING = 13  # "from 02 to the last teaching notebook": 13-practice-with-pytorch
 SHIPPED = {name: path for name, path in sources().items() if name != WORKBOOK}
 
 
