@@ -238,7 +238,7 @@ def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
     while ex.step_forward():
         kind, l = ex.stage
         seen.append(ex.stage)
-        u = ex._selected_units()[l + 1]
+        u = ex.model.units()[l + 1]
         assert f"<b class='bpteach-stage-value'>{t.z[l + 1][u]:+.4f}</b>" in ex.stage_text.value
         known = [not np.allclose(_fill(ex.diagram, m, 0), to_rgba(NO_VALUE)) for m in range(1, 6)]
         assert known == [m <= l + 1 for m in range(1, 6)]  # layers 1..l+1 lit, the rest grey
@@ -247,7 +247,7 @@ def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
     while ex.step_backward():
         kind, l = ex.stage
         seen.append(ex.stage)
-        units = ex._selected_units()
+        units = ex.model.units()
         if kind == "delta":
             fmt = "+.6f" if l == 5 else "+.6e"
             assert f"{delta[l][units[l]]:{fmt}}</b>" in ex.stage_text.value
@@ -293,7 +293,7 @@ def test_j_curve_and_its_tangent():
         check.W[1][2, 1] = ws[k]
         assert Js[k] == pytest.approx(check.cost(X, Y), rel=1e-12)
     assert ex.net.W[1][2, 1] == bp.Network.five_layer(seed=0).W[1][2, 1]
-    (x0, x1), (y0, y1) = ex._tangent.get_data()
+    (x0, x1), (y0, y1) = ex.side.tangent.get_data()
     span = Js.max() - Js.min()
     assert (y1 - y0) / (x1 - x0) * span == pytest.approx(ex.state()["grad_correct"], rel=1e-9)
 
@@ -341,7 +341,7 @@ def test_presets():
 def test_the_panel_shows_finite_differences_to_the_digits_they_have():
     """A central difference is ~1e-10 off: 4 significant digits, not the 7 shown for delta."""
     ex = Explorer()
-    s = ex._last
+    s = ex.state()
     assert f"<td class='bpteach-num'>{s['grad_numerical']:+.3e}</td>" in ex.panel.value
 
 
@@ -357,7 +357,9 @@ def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences()
     ex.mistake.value = "a delta^T instead of delta a^T"
     assert "wrong shape" in ex.state()["grad_delta"] and "wrong shape" in ex.panel.value
     ex.mistake.value = "W instead of W^T in step 2"
-    assert ex.state()["grad_delta"].startswith("fails")
+    message = ex.state()["grad_delta"]
+    assert message.startswith("fails at step 2, layer 4") and "matmul" not in message and len(message) < 120
+    assert "matmul" not in ex.panel.value and "still use the correct gradient" in ex.note.value
     ex.mistake.value = ""
     assert "within 1e-6 relative: yes" in ex.summary()
 
@@ -385,3 +387,107 @@ def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight(
     w0, g = ex.net.W[1].copy(), ex.net.gradients(X, Y)
     ex.gradient_step()
     assert np.array_equal(ex.net.W[1], w0 - 2.0 * g.W[1])
+
+
+# -- the model and its view: the model owns the state, the view only asks ---------------------
+
+
+def test_the_model_imports_no_widgets():
+    import subprocess
+    import sys
+
+    code = "import sys, bpteach.explorer_model; print('ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_one_backward_pass_per_event(monkeypatch):
+    ex = Explorer()
+    calls = []
+    real = bp.Network.gradients
+    monkeypatch.setattr(bp.Network, "gradients", lambda self, *a: calls.append(1) or real(self, *a))
+    ex.weight_sliders[1, 2, 1].value = 1.0
+    assert len(calls) == 1  # the snapshot carries the trace and the deltas; the view reuses it
+    ex.state(), ex.summary()
+    assert len(calls) == 1
+
+
+def test_late_slider_echoes_never_undo_a_reset_or_training():
+    ex = Explorer()
+    start = bp.Network.five_layer(seed=0)
+    ex.study.value = (4, 1, 0)
+    s, b = ex.weight_sliders[4, 1, 0], ex.bias_sliders[4, 0]
+    seen = []
+    for _ in range(6):
+        ex.gradient_step()
+        seen.append((s.value, b.value))
+    trained = ex.net.W[4].copy()
+    ex.reset()
+    for old_w, old_b in seen:  # the browser sends back what it showed during training, late
+        s.value, b.value = old_w, old_b
+    assert all(np.array_equal(ex.net.W[l], start.W[l]) and np.array_equal(ex.net.b[l], start.b[l]) for l in start.W)
+    assert s.value == round(start.W[4][1, 0], 2) and ex.steps == 0
+    assert not np.array_equal(trained, start.W[4])
+    ex.gradient_step()
+    s.value = 1.23  # a move on purpose to a value never sent: the weight takes it
+    assert ex.net.W[4][1, 0] == 1.23
+
+
+def test_a_slider_that_cannot_show_its_weight_says_so_and_does_not_move_it():
+    ex = Explorer()
+    ex.layer.value = 4
+    ex.preset.value = "saturated output"
+    true = ex.net.b[4][0]
+    assert true < -8
+    s = ex.bias_sliders[4, 0]
+    assert s.value == -3.0 and s.description.endswith("⚠") and "beyond" in s.tooltip
+    assert "b⁽⁴⁾ₚ₁" in ex.note.value and "beyond its slider" in ex.note.value
+    assert "Output unit p1 is pushed" in ex.note.value  # the preset's own sentence
+    s.value = -3.0000000000000004  # the browser's echo of its clipped position
+    assert ex.net.b[4][0] == true
+    s.value = -2.5  # dragged on purpose
+    assert ex.net.b[4][0] == -2.5 and not s.description.endswith("⚠")
+
+
+def test_labels_are_readable_unicode_with_tooltips():
+    ex = Explorer()
+    assert ex.weight_sliders[1, 2, 1].description == "W⁽¹⁾ᵢ₃←ⱼ₂"
+    assert ex.bias_sliders[1, 0].description == "b⁽¹⁾ᵢ₁" and ex.x_sliders[0].description == "xⱼ₁"
+    assert ("W⁽¹⁾ᵢ₃←ⱼ₂", (1, 2, 1)) in ex.study.options
+    ex.study.value = (3, 0, 0)  # q has no Unicode subscript: the label stays readable
+    assert ex.study.label == "W⁽³⁾[q1←k1]"
+    for s in [*ex.weight_sliders.values(), *ex.bias_sliders.values(), *ex.x_sliders, ex.lr]:
+        assert s.tooltip and "<" not in s.description
+
+
+def test_step_through_goes_back_and_jumps():
+    ex = Explorer()
+    for _ in range(6):
+        ex.model.next_step()
+    assert ex.stage == ("delta", 4) and ex.pass_play.value == 6 and ex.jump.value == 6
+    ex.back_button.click()
+    assert ex.stage == ("delta", 5) and "step 5 of 12" in ex.stage_counter.value
+    ex.jump.value = 12
+    assert ex.stage == ("gradient", 1) and ex.pass_play.value == 12
+    ex.pass_play.value = 2  # the player's own ticks move the model too
+    assert ex.stage == ("forward", 2) and ex.jump.value == 2
+    while ex.previous_step():
+        pass
+    assert ex.stage is None and ex.back_button.disabled
+    ex.speed.value = 0.5
+    assert ex.pass_play.interval == 500
+
+
+def test_training_with_the_mistake_on_is_an_option_and_says_so():
+    ex = Explorer()
+    J0 = ex.state()["J"]
+    ex.mistake.value = "sign of -(y - h) dropped"
+    ex.train_mistake.value = True
+    assert "by this mistaken" in ex.note.value
+    for _ in range(3):
+        ex.gradient_step()
+    assert ex.state()["J"] > J0  # the dropped minus sign climbs the cost
+    ex.reset()
+    ex.train_mistake.value = False
+    ex.gradient_step()
+    assert ex.state()["J"] < J0

@@ -193,7 +193,7 @@ def run_checks(page, name: str, lecture: bool) -> dict:
         advance(page, "Forward ▸", k)
     top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}-forward-done.png"))
-    u = ex._selected_units()
+    u = ex.model.units()
     t = net.forward(X)
     assert stage_value(page) == pytest.approx(t.z[5][u[5]], abs=5e-5)
     for k in range(5, 9):
