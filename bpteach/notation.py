@@ -10,8 +10,7 @@ from .diagram import unit_label
 
 F_NAMES = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "identity": "id"}
 _SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
-_SUB = str.maketrans("0123456789aehijklmnopqrstuvx()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵩᵣₛₜᵤᵥₓ₍₎")
-_SUB_OK = set("0123456789aehijklmnoprstuvx()")  # letters with a Unicode subscript (q has none)
+_SUB = str.maketrans("0123456789aehijklmnoprstuvx()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₍₎")
 
 
 def sup(text: str) -> str:
@@ -20,15 +19,14 @@ def sup(text: str) -> str:
 
 
 def sub(text: str) -> str:
-    """Unicode subscript where every character has one (k3 -> ₖ₃); else '_' and the plain text (q1 -> _q1)."""
-    text = str(text)
-    return text.translate(_SUB) if set(text) <= _SUB_OK else f"_{text}"
+    """Unicode subscript (k3 -> ₖ₃); a letter without one (q) stays as it is, its digits go down (q1 -> q₁)."""
+    return str(text).translate(_SUB)
 
 
 def weight_text(net, l: int, i: int, j: int) -> str:
     """W^{(l)}_{i<-j} in Unicode with the text's 1-based labels: W⁽¹⁾ᵢ₃←ⱼ₂."""
     dst, src = unit_label(net, l + 1, i), unit_label(net, l, j)
-    return f"W{sup(f'({l})')}{sub(dst)}←{sub(src)}" if set(dst + src) <= _SUB_OK else f"W{sup(f'({l})')}[{dst}←{src}]"
+    return f"W{sup(f'({l})')}{sub(dst)}←{sub(src)}"
 
 
 def sym_text(name: str, l: int | None = None, unit: str | None = None) -> str:
