@@ -201,10 +201,12 @@ class Explorer:
             method(*args)
 
     def _send(self, s: w.FloatSlider, value: float) -> None:
-        """Show `value` on slider `s`, and remember it: the browser may send it back later."""
+        """Show `value` on slider `s`; remember the position it replaces: the browser may send that back late."""
         now = time.monotonic()
         sent = [(v, t) for v, t in self._sent.get(s.model_id, []) if now - t < ECHO_SECONDS]
-        self._sent[s.model_id] = sent + [(s.value, now), (value, now)]
+        if abs(value - s.value) >= s.step / 2:  # a new position: the old one may still come back, late
+            sent.append((s.value, now))
+        self._sent[s.model_id] = sent
         s.value = value
 
     def _moved(self, s: w.FloatSlider, change, apply, step: float) -> None:

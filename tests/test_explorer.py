@@ -431,6 +431,9 @@ def test_late_slider_echoes_never_undo_a_reset_or_training():
     ex.gradient_step()
     s.value = 1.23  # a move on purpose to a value never sent: the weight takes it
     assert ex.net.W[4][1, 0] == 1.23
+    for v in (1.24, 1.23000000000000002, 1.24):  # quick moves back and forth are moves, not echoes
+        s.value = v
+        assert ex.net.W[4][1, 0] == round(v, 9)
 
 
 def test_a_slider_that_cannot_show_its_weight_says_so_and_does_not_move_it():
