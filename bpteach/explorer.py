@@ -7,7 +7,6 @@ never reaches the model. Tests and notebooks drive it headless, as a front end w
 from __future__ import annotations
 
 import html
-import time
 from contextlib import contextmanager
 
 import ipywidgets as w
@@ -15,14 +14,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
-from .explorer_look import CSS, SidePlots
+from .explorer_look import CSS, EchoFilter, SidePlots
 from .explorer_model import PRESETS, ExplorerModel
 from .mistakes import MISTAKES
 from .network import Network
-from .notation import curve_note_html, num, panel_html, stage_html, sym_text, weight_text
+from .notation import curve_note_html, num, panel_html, path_label, stage_html, sym_text, weight_text
 
 STEP = 0.01  # slider resolution: what a slider shows, never what the network holds
-ECHO_SECONDS = 3.0  # a value this view sent to a slider comes back as an echo within this time, or never
 
 
 class Explorer:
@@ -39,12 +37,12 @@ class Explorer:
         self.model = m = ExplorerModel(net, x, y, weight, lr, seed)
         self.limit, self.seed, self.lecture = limit, seed, lecture
         self._syncing = False  # True only inside _sync(): the view itself is setting widgets
-        self._sent: dict[str, list[tuple[float, float]]] = {}  # slider id -> values sent (value, time)
+        self._echoes = EchoFilter()  # the slider positions the view replaced, which a browser may still send
         fs, dpi = (15 if lecture else 9), 96 * pixel_ratio
         fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi, layout="constrained")
         self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs)
-        self.image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "640px", max_width="100%",
-                                                           height="auto", object_fit="contain"))
+        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}  # lecture: what fits
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto", **size))
         self.side = SidePlots((5.0, 3.9) if lecture else (3.6, 3.3), dpi, fs, limit)
         self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "300px",
                                                                 max_width="100%", height="auto"))
@@ -93,14 +91,15 @@ class Explorer:
                                    layout=w.Layout(width="16em"))
         self.jump = w.IntSlider(value=0, min=0, max=len(m.stages), description="go to step",
                                 tooltip="jump to a step (0: the whole pass)", layout=w.Layout(width="18em"))
-        self.keys = w.HTML("<small>keys (click the picture first): → / PageDown next step, ← / PageUp back, "
-                           "space play/pause</small>")
+        self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
+        self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
+                           "play/pause</small>")
         self.stage_counter, self.stage_text = w.HTML(), w.HTML(layout=w.Layout(min_height="6em"))
         self.path_select = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
         self.all_paths = w.ToggleButton(value=False, description="draw every path", tooltip="Figure 2: all path terms")
         self.terms, self.panel, self.curve_note = w.HTML(), w.HTML(), w.HTML()
         for b in (self.step_button, self.reset_button, self.random_button, self.back_button, self.forward_button,
-                  self.backward_button, self.clear_button, self.all_paths):
+                  self.backward_button, self.clear_button, self.all_paths, self.playpause):
             b.layout.width = "auto"  # never cut a label short, at any font size
         self.step_button.on_click(lambda _: self.gradient_step())
         self.reset_button.on_click(lambda _: self.reset())
@@ -109,6 +108,12 @@ class Explorer:
         self.forward_button.on_click(lambda _: self.step_forward())
         self.backward_button.on_click(lambda _: self.step_backward())
         self.clear_button.on_click(lambda _: self.clear_steps())
+        self.playpause.on_click(lambda _: setattr(self.pass_play, "playing", not self.pass_play.playing))
+        self.pass_play.observe(lambda c: setattr(self.playpause, "description", "⏸ pause" if c["new"] else "▶ play"),
+                               names="playing")
+        for b, name in ((self.forward_button, "forward"), (self.backward_button, "backward"),
+                        (self.back_button, "back"), (self.playpause, "playpause")):
+            b.add_class(f"bpteach-{name}")  # what the lecture page's keys click
         watch = [(self.play, self._on_play), (self.pass_play, lambda c: self._ask(m.go_to, c["new"])),
                  (self.jump, lambda c: self._ask(m.go_to, c["new"])),
                  (self.speed, lambda c: setattr(self.pass_play, "interval", int(1000 * c["new"]))),
@@ -138,22 +143,28 @@ class Explorer:
                         layout=w.Layout(**row))
         header2 = w.HBox([labelled("backprop", self.mistake), self.train_mistake, labelled("preset", self.preset)],
                          layout=w.Layout(**row))
-        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.clear_button,
-                          self.pass_play, self.stage_counter], layout=w.Layout(**row))
+        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause,
+                          self.clear_button, self.pass_play, self.stage_counter], layout=w.Layout(**row))
         pacing = w.HBox([self.speed, self.jump, self.keys], layout=w.Layout(**row))
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
-        left = w.VBox([self.image, stepper, self.stage_text, pacing],
-                      layout=w.Layout(flex="1 1 600px", min_width="0", align_items="stretch"))
-        right = w.VBox([self.panel, self.study_slider_box, self.note, self.side_image, self.curve_note],
-                       layout=w.Layout(flex="1 1 20em", min_width="0", max_width="100%" if lecture else "34em"))
+        if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
+            left = w.VBox([self.image, stepper], layout=w.Layout(flex="1 1 380px", min_width="0"))
+            right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing, self.side_image,
+                            self.curve_note], layout=w.Layout(flex="1 1 440px", min_width="0"))
+        else:
+            left = w.VBox([self.image, stepper, self.stage_text, pacing],
+                          layout=w.Layout(flex="1 1 600px", min_width="0", align_items="stretch"))
+            right = w.VBox([self.panel, self.study_slider_box, self.note, self.side_image, self.curve_note],
+                           layout=w.Layout(flex="1 1 20em", min_width="0", max_width="34em"))
         top = w.HBox([left, right], layout=w.Layout(align_items="flex-start", width="100%", flex_flow="row wrap"))
         sliders = w.VBox([labelled("sliders for", self.layer), self.weight_box, self.bias_box,
                           w.HBox([w.VBox(self.x_sliders), w.VBox(self.y_sliders), self.lr], layout=w.Layout(**row))],
                          layout=w.Layout(width="100%"))
         paths = w.VBox([w.HBox([self.terms, self.all_paths], layout=w.Layout(**row)), self.path_select],
                        layout=w.Layout(width="100%"))
-        box = w.VBox([w.HTML(CSS), header, header2, top, trainer, self.moved, sliders, paths],
+        parts = [top, header, header2] if lecture else [header, header2, top]  # lecture: the picture first
+        box = w.VBox([w.HTML(CSS), *parts, trainer, self.moved, sliders, paths],
                      layout=w.Layout(width="100%"))
         box.add_class("bpteach-root")
         if lecture:
@@ -200,21 +211,11 @@ class Explorer:
         if not self._syncing:
             method(*args)
 
-    def _send(self, s: w.FloatSlider, value: float) -> None:
-        """Show `value` on slider `s`; remember the position it replaces: the browser may send that back late."""
-        now = time.monotonic()
-        sent = [(v, t) for v, t in self._sent.get(s.model_id, []) if now - t < ECHO_SECONDS]
-        if abs(value - s.value) >= s.step / 2:  # a new position: the old one may still come back, late
-            sent.append((s.value, now))
-        self._sent[s.model_id] = sent
-        s.value = value
-
     def _moved(self, s: w.FloatSlider, change, apply, step: float) -> None:
         """A slider's value changed: a move on purpose reaches the model; an echo is dropped."""
         if self._syncing or abs(change["new"] - change["old"]) < step / 2:
             return  # the view's own update, or the browser re-expressing the same grid position
-        now = time.monotonic()
-        if any(abs(change["new"] - v) < step / 2 and now - t < ECHO_SECONDS for v, t in self._sent.get(s.model_id, [])):
+        if self._echoes.is_late_echo(s, change["new"]):
             with self._sync():
                 s.value = change["old"]  # a late echo of a value already replaced: show the true one again
             return
@@ -237,7 +238,7 @@ class Explorer:
                 if outside:
                     far.append(f"{html.escape(label)} = {num(value, '+.2f')}")
                 if s.value != shown:
-                    self._send(s, shown)
+                    self._echoes.send(s, shown)
             self.lr.value = m.lr if abs(self.lr.value - m.lr) >= 0.025 else self.lr.value
         self._far = far
 
@@ -276,8 +277,7 @@ class Explorer:
             self.model.gradient_step()
 
     def _path_label(self, path, value: float) -> str:
-        l = self.model.weight[0]
-        return " → ".join(unit_label(self.model.net, l + n, u) for n, u in enumerate(path)) + f"   {num(value, '+.3e')}"
+        return path_label(self.model.net, self.model.weight[0], path) + f"   {num(value, '+.3e')}"
 
     def render(self) -> None:
         """Restyle the existing pictures and panels from the model's snapshot."""
@@ -329,7 +329,6 @@ class Explorer:
 
     # -- the documented methods (notebook 10, README) -------------------------------------
 
-    # read from the model: the view keeps no state of its own
     net, x, y, steps, history, stages, stage, n_forward = (
         property(lambda self, name=name: getattr(self.model, name))
         for name in ("net", "x", "y", "steps", "history", "stages", "stage", "n_forward")

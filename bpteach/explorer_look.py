@@ -3,6 +3,8 @@ loss history, on fixed axes so that only their lines are redrawn (blitting); `pn
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -83,3 +85,28 @@ class SidePlots:
         for line in self.lines:
             line.axes.draw_artist(line)
         return encode_png(np.asarray(canvas.buffer_rgba())), (lo, hi)
+
+
+class EchoFilter:
+    """Which values arriving from a browser slider are late echoes. When the view moves a slider to a new
+    position (reset, a preset, a training step), the browser may still send the position it had before; such a
+    value, within `seconds`, is an echo and must not reach the model. Only positions a sync replaced are kept,
+    so a quick move back and forth by hand stays a move."""
+
+    def __init__(self, seconds: float = 3.0) -> None:
+        self.seconds = seconds
+        self._replaced: dict[str, list[tuple[float, float]]] = {}  # slider id -> (old position, when)
+
+    def send(self, slider, value: float) -> None:
+        """Show `value` on the slider, remembering the position it replaces."""
+        now = time.monotonic()
+        kept = [(v, t) for v, t in self._replaced.get(slider.model_id, []) if now - t < self.seconds]
+        if abs(value - slider.value) >= slider.step / 2:
+            kept.append((slider.value, now))
+        self._replaced[slider.model_id] = kept
+        slider.value = value
+
+    def is_late_echo(self, slider, value: float) -> bool:
+        now = time.monotonic()
+        replaced = self._replaced.get(slider.model_id, [])
+        return any(abs(value - v) < slider.step / 2 and now - t < self.seconds for v, t in replaced)

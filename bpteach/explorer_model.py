@@ -18,7 +18,7 @@ from .diagram import unit_label
 from .gradcheck import weight_derivative
 from .mistakes import MISTAKES
 from .network import Network
-from .notation import num, sym_text, weight_text
+from .notation import num, sup, sym_text, weight_text
 from .paths import path_terms
 
 PRESETS = {
@@ -184,10 +184,8 @@ class ExplorerModel:
             for l in range(net.n_l - 1, 1, -1):
                 rows, cols = net.W[l].shape
                 if rows != cols:
-                    return (
-                        f"fails at step 2, layer {l}: W⁽{l}⁾ is {rows}×{cols}, so W⁽{l}⁾ δ⁽{l + 1}⁾ needs "
-                        f"{cols} numbers and δ⁽{l + 1}⁾ has {rows}: the shapes do not fit"
-                    )
+                    W, d = f"W{sup(f'({l})')}", f"δ{sup(f'({l + 1})')}"
+                    return f"fails at step 2, layer {l}: {W} is {rows}×{cols}, {d} has {rows}"
             return "fails: the shapes do not fit"
         for l in net.W:
             if wrong[l].shape != net.W[l].shape:

@@ -147,3 +147,8 @@ def curve_note_html(model, limit: float, lo: float, hi: float) -> str:
         f"{num(lo, '.6f')} to {num(hi, '.6f')}; loss history: {steps} step{'s' if steps != 1 else ''}, "
         f"J from {num(hist[0], '.4f')} to {num(hist[-1], '.4f')}</small>"
     )
+
+
+def path_label(net, l: int, path) -> str:
+    """A path term's path from layer l on, in the text's labels: 'j2 → i3 → k1 → q1 → p1'."""
+    return " → ".join(unit_label(net, l + n, u) for n, u in enumerate(path))

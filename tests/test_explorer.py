@@ -364,9 +364,10 @@ def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences()
     assert "within 1e-6 relative: yes" in ex.summary()
 
 
-def test_lecture_mode_builds_full_width():
+def test_lecture_mode_builds_for_one_screen():
     ex = Explorer(lecture=True)
-    assert ex.image.layout.width == "100%" and "bpteach-lecture" in ex.widget._dom_classes
+    assert ex.image.layout.max_width == "100%" and ex.image.layout.max_height == "50vh"  # fits beside the numbers
+    assert "bpteach-lecture" in ex.widget.get_state()["_dom_classes"]
     w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
     assert w == round(11.0 * 96 * 2) and h == round(5.0 * 96 * 2)  # rendered for a pixel ratio of 2
 
@@ -494,3 +495,11 @@ def test_training_with_the_mistake_on_is_an_option_and_says_so():
     ex.train_mistake.value = False
     ex.gradient_step()
     assert ex.state()["J"] < J0
+
+
+def test_space_toggles_the_step_player_through_its_button():
+    ex = Explorer(lecture=True)
+    ex.playpause.click()
+    assert ex.pass_play.playing and ex.playpause.description == "⏸ pause"
+    ex.playpause.click()
+    assert not ex.pass_play.playing and ex.playpause.description == "▶ play"
