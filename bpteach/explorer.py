@@ -144,8 +144,8 @@ class Explorer:
         header2 = w.HBox([labelled("backprop", self.mistake), self.train_mistake, labelled("preset", self.preset)],
                          layout=w.Layout(**row))
         stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause,
-                          self.clear_button, self.pass_play, self.stage_counter], layout=w.Layout(**row))
-        pacing = w.HBox([self.speed, self.jump, self.keys], layout=w.Layout(**row))
+                          self.stage_counter], layout=w.Layout(**row))
+        pacing = w.HBox([self.clear_button, self.pass_play, self.speed, self.jump, self.keys], layout=w.Layout(**row))
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
         if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right

@@ -19,7 +19,7 @@ CSS = """
 .bpteach-root .widget-readout {min-width: 4.5em; overflow: visible;}
 .bpteach-panel td, .bpteach-stage td {padding: 1px 6px;}
 .bpteach-panel td:last-child, .bpteach-num-cell {font-family: monospace; text-align: right; white-space: nowrap;}
-.bpteach-panel .bpteach-grad {white-space: normal; overflow-wrap: anywhere;}
+.bpteach-panel td.bpteach-why {font-family: inherit; text-align: left; white-space: normal; color: #a00;}
 .bpteach-root .widget-html-content {white-space: normal;}
 .bpteach-stage {font-size: 1.05em; line-height: 1.5; overflow-wrap: anywhere;}
 .bpteach-stage .f {font-family: serif; font-size: 1.1em;}

@@ -118,13 +118,16 @@ def panel_html(net, s: dict, mistake: str, lr: float) -> tuple[str, str]:
     """The numbers panel (the studied weight, J, dJ/dW three ways, eta) and the path terms' line, as HTML."""
     l, i, j = s["weight"]
     name, by_delta = weight_html(net, l, i, j), s["grad_delta"]
-    shown = html.escape(by_delta) if isinstance(by_delta, str) else num(by_delta, "+.6e")
-    label = f"by δ ({html.escape(mistake)})" if mistake else "by δ"
+    failed = isinstance(by_delta, str)
+    shown = "fails" if failed else num(by_delta, "+.6e")
+    label = "by δ, mistake on" if mistake else "by δ"
+    why = f"<tr><td colspan='2' class='bpteach-why'>{html.escape(by_delta)}</td></tr>" if failed else ""
     panel = (
         "<table class='bpteach-panel'>"
         f"<tr><td>{name}</td><td class='bpteach-w'>{num(net.W[l][i, j], '+.6f')}</td></tr>"
         f"<tr><td>J</td><td class='bpteach-J'>{num(s['J'], '.6f')}</td></tr>"
-        f"<tr><td>∂J/∂{name} {label}</td><td><span class='bpteach-grad'>{shown}</span></td></tr>"
+        f"<tr><td>∂J/∂{name} {label}</td><td><span class='bpteach-grad'>{shown}</span></td></tr>
+        f"{why}"
         # 4 digits: a central difference carries ~1e-10 of noise, so its later digits are not the maths
         f"<tr><td>by finite differences</td><td class='bpteach-num'>{num(s['grad_numerical'], '+.3e')}</td></tr>"
         f"<tr><td>by the path terms</td><td class='bpteach-paths'>{num(s['grad_paths'], '+.6e')}</td></tr>"
