@@ -126,7 +126,7 @@ def panel_html(net, s: dict, mistake: str, lr: float) -> tuple[str, str]:
         "<table class='bpteach-panel'>"
         f"<tr><td>{name}</td><td class='bpteach-w'>{num(net.W[l][i, j], '+.6f')}</td></tr>"
         f"<tr><td>J</td><td class='bpteach-J'>{num(s['J'], '.6f')}</td></tr>"
-        f"<tr><td>∂J/∂{name} {label}</td><td><span class='bpteach-grad'>{shown}</span></td></tr>
+        f"<tr><td>∂J/∂{name} {label}</td><td><span class='bpteach-grad'>{shown}</span></td></tr>"
         f"{why}"
         # 4 digits: a central difference carries ~1e-10 of noise, so its later digits are not the maths
         f"<tr><td>by finite differences</td><td class='bpteach-num'>{num(s['grad_numerical'], '+.3e')}</td></tr>"
