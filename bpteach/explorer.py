@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
-from .explorer_look import CSS, EchoFilter, SidePlots
+from .explorer_look import CSS, EchoFilter, SidePlots, compose_png
 from .explorer_model import PRESETS, ExplorerModel
 from .mistakes import MISTAKES
 from .network import Network
@@ -24,12 +24,10 @@ STEP = 0.01  # slider resolution: what a slider shows, never what the network ho
 
 
 class Explorer:
-    """The five-layer network live: sliders for the weights and biases of one layer, for x, y and the learning
-    rate; a selector for the weight under study; J and dJ/dW by delta, by finite differences and by the path
-    terms; a J(w) curve with its tangent; a forward and backward pass played one step at a time (forwards and
-    back); gradient steps and a train player; presets; and the classic backprop mistakes as a toggle.
-    `lecture=True` is the projector layout (24 px type, full width). `model` is the state, `widget` the view.
-    """
+    """The five-layer network live: sliders for one layer's weights and biases, x, y and eta; the weight under
+    study; J and dJ/dW by delta, finite differences and path terms; J(w) and its tangent; both passes one step at
+    a time, forwards and back; gradient steps, a train player, presets and the classic mistakes. `lecture=True`:
+    the projector layout (24 px type, one screen). `model` is the state, `widget` the view, `to_png()` a still."""
 
     def __init__(self, net: Network | None = None, x=(0.5, -0.3), y=(1.0, 0.0),
                  weight: tuple[int, int, int] = (1, 2, 1), layer: int | None = None, lr: float = 2.0,
@@ -94,7 +92,7 @@ class Explorer:
         self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
         self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
                            "play/pause</small>")
-        self.stage_counter, self.stage_text = w.HTML(), w.HTML(layout=w.Layout(min_height="6em"))
+        self.stage_counter, self.stage_text = w.HTML(), w.HTML(layout=w.Layout(min_height="" if lecture else "6em"))
         self.path_select = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
         self.all_paths = w.ToggleButton(value=False, description="draw every path", tooltip="Figure 2: all path terms")
         self.terms, self.panel, self.curve_note = w.HTML(), w.HTML(), w.HTML()
@@ -250,7 +248,7 @@ class Explorer:
             if what == "study":
                 self.study.value, self.layer.value = m.weight, m.weight[0]
                 terms = m.snapshot()["terms"]
-                self.path_select.options = [(self._path_label(t.path, t.value), t.path) for t in terms]
+                self.path_select.options = [(path_label(m.net, m.weight[0], t.path, t.value), t.path) for t in terms]
                 self.path_select.value = m.path
             if what == "stage" and m.stage is not None:
                 self.color_by.value = "activation" if m.stage[0] == "forward" else "delta"
@@ -275,9 +273,6 @@ class Explorer:
         # (the browser's timer is not the kernel's) must not train on.
         if self.play.playing and change["new"] > change["old"] and not self._syncing:
             self.model.gradient_step()
-
-    def _path_label(self, path, value: float) -> str:
-        return path_label(self.model.net, self.model.weight[0], path) + f"   {num(value, '+.3e')}"
 
     def render(self) -> None:
         """Restyle the existing pictures and panels from the model's snapshot."""
@@ -319,8 +314,8 @@ class Explorer:
 
     def _render_panel(self, s: dict) -> None:
         m, (l, i, j) = self.model, s["weight"]
-        self.panel.value, self.terms.value = panel_html(m.net, s, m.mistake, m.lr)
-        opts = [(self._path_label(t.path, t.value), t.path) for t in s["terms"]]
+        self.panel.value, self.terms.value = panel_html(m.net, s, m.mistake, None if self.lecture else m.lr)
+        opts = [(path_label(m.net, m.weight[0], t.path, t.value), t.path) for t in s["terms"]]
         if opts != list(self.path_select.options):
             with self._sync():
                 self.path_select.options, self.path_select.value = opts, m.path
@@ -388,6 +383,12 @@ class Explorer:
         """Leave the step-through: everything computed and shown."""
         self.pass_play.playing = False
         self.model.go_to(0)
+
+    def to_png(self) -> bytes:
+        """The explorer as one static PNG: the picture, J(w) and the loss history, and `summary()` under them
+        (for readers without a kernel: GitHub, nbviewer, a handout)."""
+        self.render()
+        return compose_png(bytes(self.image.value), bytes(self.side_image.value), self.summary())
 
     def summary(self) -> str:
         """The current state as plain text (what a notebook prints after the widget cell)."""

@@ -110,3 +110,27 @@ class EchoFilter:
         now = time.monotonic()
         replaced = self._replaced.get(slider.model_id, [])
         return any(abs(value - v) < slider.step / 2 and now - t < self.seconds for v, t in replaced)
+
+
+def compose_png(picture: bytes, side: bytes, text: str, font_px: int = 28) -> bytes:
+    """One PNG: `picture` and `side` side by side (same height), `text` under them in DejaVu Sans (matplotlib's
+    own font, which has the notation's sub- and superscripts)."""
+    import io
+
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
+
+    a, b = (Image.open(io.BytesIO(png)).convert("RGB") for png in (picture, side))
+    b = b.resize((round(b.width * a.height / b.height), a.height))
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), font_px)
+    lines = text.splitlines()
+    height = a.height + (len(lines) + 1) * round(1.4 * font_px)
+    out = Image.new("RGB", (a.width + b.width, height), "white")
+    out.paste(a, (0, 0))
+    out.paste(b, (a.width, 0))
+    draw = ImageDraw.Draw(out)
+    for n, line in enumerate(lines):
+        draw.text((font_px, a.height + round((n + 0.5) * 1.4 * font_px)), line, fill="black", font=font)
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

@@ -114,8 +114,8 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
     return f"<div class='bpteach-stage'>{body}</div>"
 
 
-def panel_html(net, s: dict, mistake: str, lr: float) -> tuple[str, str]:
-    """The numbers panel (the studied weight, J, dJ/dW three ways, eta) and the path terms' line, as HTML."""
+def panel_html(net, s: dict, mistake: str, lr: float | None) -> tuple[str, str]:
+    """The numbers panel (the studied weight, J, dJ/dW three ways, eta unless None) and the path terms' line."""
     l, i, j = s["weight"]
     name, by_delta = weight_html(net, l, i, j), s["grad_delta"]
     failed = isinstance(by_delta, str)
@@ -131,7 +131,8 @@ def panel_html(net, s: dict, mistake: str, lr: float) -> tuple[str, str]:
         # 4 digits: a central difference carries ~1e-10 of noise, so its later digits are not the maths
         f"<tr><td>by finite differences</td><td class='bpteach-num'>{num(s['grad_numerical'], '+.3e')}</td></tr>"
         f"<tr><td>by the path terms</td><td class='bpteach-paths'>{num(s['grad_paths'], '+.6e')}</td></tr>"
-        f"<tr><td>learning rate η</td><td>{num(lr, '.2f')}</td></tr></table>"
+        + (f"<tr><td>learning rate η</td><td>{num(lr, '.2f')}</td></tr>" if lr is not None else "")
+        + "</table>"
     )
     n = len(s["terms"])
     terms = (
@@ -152,6 +153,8 @@ def curve_note_html(model, limit: float, lo: float, hi: float) -> str:
     )
 
 
-def path_label(net, l: int, path) -> str:
-    """A path term's path from layer l on, in the text's labels: 'j2 → i3 → k1 → q1 → p1'."""
-    return " → ".join(unit_label(net, l + n, u) for n, u in enumerate(path))
+def path_label(net, l: int, path, value: float | None = None) -> str:
+    """A path term's path from layer l on, in the text's labels: 'j2 → i3 → k1 → q1 → p1', and its value."""
+    return " → ".join(unit_label(net, l + n, u) for n, u in enumerate(path)) + (
+        "" if value is None else f"   {num(value, '+.3e')}"
+    )

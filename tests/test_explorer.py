@@ -503,3 +503,15 @@ def test_space_toggles_the_step_player_through_its_button():
     assert ex.pass_play.playing and ex.playpause.description == "⏸ pause"
     ex.playpause.click()
     assert not ex.pass_play.playing and ex.playpause.description == "▶ play"
+
+
+def test_the_explorer_draws_itself_to_a_static_png():
+    ex = Explorer()
+    ex.set_weight(1, 2, 1, 2.5)
+    png = ex.to_png()
+    img = Image.open(io.BytesIO(png))
+    picture = Image.open(io.BytesIO(bytes(ex.image.value)))
+    assert img.format == "PNG" and img.width > picture.width and img.height > picture.height
+    assert np.array_equal(_pixels(png)[: picture.height, : picture.width], _pixels(bytes(ex.image.value)))
+    text_rows = _pixels(png)[picture.height :]
+    assert (text_rows < 100).any()  # the summary's text is drawn under the pictures
