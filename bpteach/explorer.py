@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
+from .explorer_derivation import DerivationView
 from .explorer_look import CSS, EchoFilter, SidePlots, compose_png
 from .explorer_model import PRESETS, ExplorerModel
 from .mistakes import MISTAKES
@@ -90,8 +91,9 @@ class Explorer:
         self.jump = w.IntSlider(value=0, min=0, max=len(m.stages), description="go to step",
                                 tooltip="jump to a step (0: the whole pass)", layout=w.Layout(width="18em"))
         self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
+        self.derivation = DerivationView(m)  # the studied weight's backward pass, one line per press
         self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
-                           "play/pause</small>")
+                           "play/pause, ↓ / ↑ next / previous line of the derivation</small>")
         self.stage_counter, self.stage_text = w.HTML(), w.HTML(layout=w.Layout(min_height="" if lecture else "6em"))
         self.path_select = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
         self.all_paths = w.ToggleButton(value=False, description="draw every path", tooltip="Figure 2: all path terms")
@@ -99,19 +101,17 @@ class Explorer:
         for b in (self.step_button, self.reset_button, self.random_button, self.back_button, self.forward_button,
                   self.backward_button, self.clear_button, self.all_paths, self.playpause):
             b.layout.width = "auto"  # never cut a label short, at any font size
-        self.step_button.on_click(lambda _: self.gradient_step())
-        self.reset_button.on_click(lambda _: self.reset())
-        self.random_button.on_click(lambda _: self.randomize())
-        self.back_button.on_click(lambda _: self.previous_step())
-        self.forward_button.on_click(lambda _: self.step_forward())
-        self.backward_button.on_click(lambda _: self.step_backward())
-        self.clear_button.on_click(lambda _: self.clear_steps())
-        self.playpause.on_click(lambda _: setattr(self.pass_play, "playing", not self.pass_play.playing))
+        for b, act in ((self.step_button, self.gradient_step), (self.reset_button, self.reset),
+                       (self.random_button, self.randomize), (self.back_button, self.previous_step),
+                       (self.forward_button, self.step_forward), (self.backward_button, self.step_backward),
+                       (self.clear_button, self.clear_steps),
+                       (self.playpause, lambda: setattr(self.pass_play, "playing", not self.pass_play.playing))):
+            b.on_click(lambda _, act=act: act())
         self.pass_play.observe(lambda c: setattr(self.playpause, "description", "⏸ pause" if c["new"] else "▶ play"),
                                names="playing")
         for b, name in ((self.forward_button, "forward"), (self.backward_button, "backward"),
-                        (self.back_button, "back"), (self.playpause, "playpause")):
-            b.add_class(f"bpteach-{name}")  # what the lecture page's keys click
+                        (self.back_button, "back"), (self.playpause, "playpause")):  # the lecture keys click them
+            b.add_class(f"bpteach-{name}")
         watch = [(self.play, self._on_play), (self.pass_play, lambda c: self._ask(m.go_to, c["new"])),
                  (self.jump, lambda c: self._ask(m.go_to, c["new"])),
                  (self.speed, lambda c: setattr(self.pass_play, "interval", int(1000 * c["new"]))),
@@ -148,10 +148,11 @@ class Explorer:
                           self.step_counter], layout=w.Layout(**row))
         if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
             left = w.VBox([self.image, stepper], layout=w.Layout(flex="1 1 380px", min_width="0"))
-            right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing, self.side_image,
+            right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing,
+                            self.derivation.widget, self.side_image,
                             self.curve_note], layout=w.Layout(flex="1 1 440px", min_width="0"))
         else:
-            left = w.VBox([self.image, stepper, self.stage_text, pacing],
+            left = w.VBox([self.image, stepper, self.stage_text, pacing, self.derivation.widget],
                           layout=w.Layout(flex="1 1 600px", min_width="0", align_items="stretch"))
             right = w.VBox([self.panel, self.study_slider_box, self.note, self.side_image, self.curve_note],
                            layout=w.Layout(flex="1 1 20em", min_width="0", max_width="34em"))
@@ -297,6 +298,7 @@ class Explorer:
         self.image.value = self.diagram.png()
         self.side_image.value, (lo, hi) = self.side.png(m)
         self.curve_note.value = curve_note_html(m, self.limit, lo, hi)
+        self.derivation.render()
         self.stage_text.value = stage_html(m.net, m.y, stage, m.units(), s)
         k = m.position
         self.stage_counter.value = f"step {k} of {len(m.stages)}"
@@ -367,8 +369,7 @@ class Explorer:
         return self.model.position < self.model.n_forward and self.model.next_step()
 
     def step_backward(self) -> bool:
-        """The next step of the backward pass (step 1, step 2 per layer, step 3 per layer); False when done.
-        The forward pass must be complete first."""
+        """The next step of the backward pass, after the forward pass (steps 1, 2, 3); False when done."""
         k = self.model.position
         if k < self.model.n_forward:
             raise RuntimeError(f"the forward pass comes first: {self.model.n_forward - k} layer(s) left "
@@ -385,8 +386,7 @@ class Explorer:
         self.model.go_to(0)
 
     def to_png(self) -> bytes:
-        """The explorer as one static PNG: the picture, J(w) and the loss history, and `summary()` under them
-        (for readers without a kernel: GitHub, nbviewer, a handout)."""
+        """One still PNG: the picture, J(w), the loss history and `summary()` (for GitHub, nbviewer, handouts)."""
         self.render()
         return compose_png(bytes(self.image.value), bytes(self.side_image.value), self.summary())
 

@@ -158,3 +158,29 @@ def path_label(net, l: int, path, value: float | None = None) -> str:
     return " → ".join(unit_label(net, l + n, u) for n, u in enumerate(path)) + (
         "" if value is None else f"   {num(value, '+.3e')}"
     )
+
+
+def _vec(v) -> str:
+    return "(" + ", ".join(num(x, "+.3e") for x in v) + ")"
+
+
+def derivation_lines(net, snap: dict) -> list[str]:
+    """The derivation for the studied weight W^{(l)}_{i<-j}, one HTML line per stage: step 1, step 2 for each
+    layer down to l+1, step 3 for the weight, then the path sum and the finite difference it equals."""
+    (l, i, j), tr, delta, n_l = snap["weight"], snap["trace"], snap["delta"], net.n_l
+    si, sj = unit_label(net, l + 1, i), unit_label(net, l, j)
+    lines = [f"step 1: {sym('δ', n_l)} = −(y − h) ⊙ f′({sym('z', n_l)}) = {_vec(delta[n_l])}"]
+    lines += [
+        f"step 2: {sym('δ', m)} = ({sym('W', m)}<sup>T</sup> {sym('δ', m + 1)}) ⊙ f′({sym('z', m)}) = {_vec(delta[m])}"
+        for m in range(n_l - 1, l, -1)
+    ]
+    lines.append(
+        f"step 3: ∂J/∂{weight_html(net, l, i, j)} = {sym('δ', l + 1, si)} {sym('a', l, sj)} = "
+        f"{sig(delta[l + 1][i])}{sig(tr.a[l][j])} = <b>{num(snap['grad_correct'], '+.6e')}</b>"
+    )
+    n = len(snap["terms"])
+    lines.append(
+        f"= the sum of its {n} path term{'s' if n != 1 else ''} = {num(snap['grad_paths'], '+.6e')} "
+        f"= the finite difference {num(snap['grad_numerical'], '+.3e')}"
+    )
+    return lines

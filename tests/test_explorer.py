@@ -515,3 +515,20 @@ def test_the_explorer_draws_itself_to_a_static_png():
     assert np.array_equal(_pixels(png)[: picture.height, : picture.width], _pixels(bytes(ex.image.value)))
     text_rows = _pixels(png)[picture.height :]
     assert (text_rows < 100).any()  # the summary's text is drawn under the pictures
+
+
+def test_the_derivation_reveals_one_line_per_press_with_bpteach_numbers():
+    ex = Explorer()
+    d, g = ex.derivation, bp.Network.five_layer(seed=0).gradients(X, Y)
+    assert d.shown == 0 and d.less.disabled
+    lines = d.lines  # step 1, step 2 for layers 4, 3, 2, step 3, then the path sum and finite difference
+    assert len(lines) == 6 and lines[0].startswith("step 1") and lines[3].startswith("step 2: δ<sup>(2)")
+    for k in range(1, 7):
+        d.more.click()
+        assert d.shown == k and ex.derivation.text.value.count("<div>") == k
+    assert d.more.disabled and f"{g.W[1][2, 1]:+.6e}" in d.text.value and "24 path terms" in d.text.value
+    assert f"{g.delta[5][0]:+.3e}" in d.text.value
+    d.less.click()
+    assert d.shown == 5
+    ex.study.value = (4, 0, 0)  # the studied weight's own derivation: no step 2 in between
+    assert len(ex.derivation.lines) == 3 and ex.derivation.shown == 3
