@@ -60,8 +60,8 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
     """The step-through's current step as its formula with the numbers put in (kind, l) = stage."""
     if stage is None:
         return (
-            "<div class='bpteach-stage'>Press <b>→</b> (or <b>Forward ▸</b>) to run the forward pass one layer "
-            "at a time, then on for steps 1, 2 and 3 of the backward pass; <b>←</b> goes back.</div>"
+            "<div class='bpteach-stage'><b>Forward ▸</b> (→): the forward pass a layer at a time, then steps "
+            "1, 2, 3 back.</div>"
         )
     tr, delta, g, n_l, lab = snap["trace"], snap["delta"], snap["gradients"], net.n_l, unit_label
     kind, l = stage
