@@ -24,6 +24,7 @@ CSS = """
 .bpteach-stage {font-size: 1.05em; line-height: 1.5; overflow-wrap: anywhere;}
 .bpteach-stage .f {font-family: serif; font-size: 1.1em;}
 .bpteach-lecture {--bp-font: 24px; font-weight: 500;}
+.bpteach-lecture .bpteach-stage {line-height: 1.3;}
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
 </style>
 """
