@@ -233,7 +233,7 @@ def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
     while ex.step_forward():
         kind, l = ex.stage
         seen.append(ex.stage)
-        u = ex._selected_units()[l + 1]
+        u = ex.model.units()[l + 1]
         assert f"<b class='bpteach-stage-value'>{t.z[l + 1][u]:+.4f}</b>" in ex.stage_text.value
         known = [not np.allclose(_fill(ex.diagram, m, 0), to_rgba(NO_VALUE)) for m in range(1, 6)]
         assert known == [m <= l + 1 for m in range(1, 6)]  # layers 1..l+1 lit, the rest grey
@@ -242,7 +242,7 @@ def test_step_through_forward_then_backward_with_the_numbers_of_bpteach():
     while ex.step_backward():
         kind, l = ex.stage
         seen.append(ex.stage)
-        units = ex._selected_units()
+        units = ex.model.units()
         if kind == "delta":
             fmt = "+.6f" if l == 5 else "+.6e"
             assert f"{delta[l][units[l]]:{fmt}}</b>" in ex.stage_text.value
@@ -288,7 +288,7 @@ def test_j_curve_and_its_tangent():
         check.W[1][2, 1] = ws[k]
         assert Js[k] == pytest.approx(check.cost(X, Y), rel=1e-12)
     assert ex.net.W[1][2, 1] == bp.Network.five_layer(seed=0).W[1][2, 1]
-    (x0, x1), (y0, y1) = ex._tangent.get_data()
+    (x0, x1), (y0, y1) = ex.side.tangent.get_data()
     span = Js.max() - Js.min()
     assert (y1 - y0) / (x1 - x0) * span == pytest.approx(ex.state()["grad_correct"], rel=1e-9)
 
@@ -336,7 +336,7 @@ def test_presets():
 def test_the_panel_shows_finite_differences_to_the_digits_they_have():
     """A central difference is ~1e-10 off: 4 significant digits, not the 7 shown for delta."""
     ex = Explorer()
-    s = ex._last
+    s = ex.state()
     assert f"<td class='bpteach-num'>{s['grad_numerical']:+.3e}</td>" in ex.panel.value
 
 
@@ -352,14 +352,17 @@ def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences()
     ex.mistake.value = "a delta^T instead of delta a^T"
     assert "wrong shape" in ex.state()["grad_delta"] and "wrong shape" in ex.panel.value
     ex.mistake.value = "W instead of W^T in step 2"
-    assert ex.state()["grad_delta"].startswith("fails")
+    message = ex.state()["grad_delta"]
+    assert message.startswith("fails at step 2, layer 4") and "matmul" not in message and len(message) < 120
+    assert "matmul" not in ex.panel.value and "still use the correct gradient" in ex.note.value
     ex.mistake.value = ""
     assert "within 1e-6 relative: yes" in ex.summary()
 
 
-def test_lecture_mode_builds_full_width():
+def test_lecture_mode_builds_for_one_screen():
     ex = Explorer(lecture=True)
-    assert ex.image.layout.width == "100%" and "bpteach-lecture" in ex.widget._dom_classes
+    assert ex.image.layout.max_width == "100%" and ex.image.layout.max_height == "50vh"  # fits beside the numbers
+    assert "bpteach-lecture" in ex.widget.get_state()["_dom_classes"]
     w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
     assert w == round(11.0 * 96 * 2) and h == round(5.0 * 96 * 2)  # rendered for a pixel ratio of 2
 
@@ -380,3 +383,147 @@ def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight(
     w0, g = ex.net.W[1].copy(), ex.net.gradients(X, Y)
     ex.gradient_step()
     assert np.array_equal(ex.net.W[1], w0 - 2.0 * g.W[1])
+
+
+# -- the model and its view: the model owns the state, the view only asks ---------------------
+
+
+def test_the_model_imports_no_widgets():
+    import subprocess
+    import sys
+
+    code = "import sys, bpteach.explorer_model; print('ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_one_backward_pass_per_event(monkeypatch):
+    ex = Explorer()
+    calls = []
+    real = bp.Network.gradients
+    monkeypatch.setattr(bp.Network, "gradients", lambda self, *a: calls.append(1) or real(self, *a))
+    ex.weight_sliders[1, 2, 1].value = 1.0
+    assert len(calls) == 1  # the snapshot carries the trace and the deltas; the view reuses it
+    ex.state(), ex.summary()
+    assert len(calls) == 1
+
+
+def test_late_slider_echoes_never_undo_a_reset_or_training():
+    ex = Explorer()
+    start = bp.Network.five_layer(seed=0)
+    ex.study.value = (4, 1, 0)
+    s, b = ex.weight_sliders[4, 1, 0], ex.bias_sliders[4, 0]
+    seen = []
+    for _ in range(6):
+        ex.gradient_step()
+        seen.append((s.value, b.value))
+    trained = ex.net.W[4].copy()
+    ex.reset()
+    for old_w, old_b in seen:  # the browser sends back what it showed during training, late
+        s.value, b.value = old_w, old_b
+    assert all(np.array_equal(ex.net.W[l], start.W[l]) and np.array_equal(ex.net.b[l], start.b[l]) for l in start.W)
+    assert s.value == round(start.W[4][1, 0], 2) and ex.steps == 0
+    assert not np.array_equal(trained, start.W[4])
+    ex.gradient_step()
+    s.value = 1.23  # a move on purpose to a value never sent: the weight takes it
+    assert ex.net.W[4][1, 0] == 1.23
+    for v in (1.24, 1.23000000000000002, 1.24):  # quick moves back and forth are moves, not echoes
+        s.value = v
+        assert ex.net.W[4][1, 0] == round(v, 9)
+
+
+def test_a_slider_that_cannot_show_its_weight_says_so_and_does_not_move_it():
+    ex = Explorer()
+    ex.layer.value = 4
+    ex.preset.value = "saturated output"
+    true = ex.net.b[4][0]
+    assert true < -8
+    s = ex.bias_sliders[4, 0]
+    assert s.value == -3.0 and s.description.endswith("⚠") and "beyond" in s.tooltip
+    assert "b⁽⁴⁾ₚ₁" in ex.note.value and "beyond its slider" in ex.note.value
+    assert "Output unit p1 is pushed" in ex.note.value  # the preset's own sentence
+    s.value = -3.0000000000000004  # the browser's echo of its clipped position
+    assert ex.net.b[4][0] == true
+    s.value = -2.5  # dragged on purpose
+    assert ex.net.b[4][0] == -2.5 and not s.description.endswith("⚠")
+
+
+def test_labels_are_readable_unicode_with_tooltips():
+    ex = Explorer()
+    assert ex.weight_sliders[1, 2, 1].description == "W⁽¹⁾ᵢ₃←ⱼ₂"
+    assert ex.bias_sliders[1, 0].description == "b⁽¹⁾ᵢ₁" and ex.x_sliders[0].description == "xⱼ₁"
+    assert ("W⁽¹⁾ᵢ₃←ⱼ₂", (1, 2, 1)) in ex.study.options
+    ex.study.value = (3, 0, 0)  # q has no Unicode subscript: it stays, its number goes down
+    assert ex.study.label == "W⁽³⁾q₁←ₖ₁"
+    for s in [*ex.weight_sliders.values(), *ex.bias_sliders.values(), *ex.x_sliders, ex.lr]:
+        assert s.tooltip and "<" not in s.description
+
+
+def test_step_through_goes_back_and_jumps():
+    ex = Explorer()
+    for _ in range(6):
+        ex.model.next_step()
+    assert ex.stage == ("delta", 4) and ex.pass_play.value == 6 and ex.jump.value == 6
+    ex.back_button.click()
+    assert ex.stage == ("delta", 5) and "step 5 of 12" in ex.stage_counter.value
+    ex.jump.value = 12
+    assert ex.stage == ("gradient", 1) and ex.pass_play.value == 12
+    ex.pass_play.value = 2  # the player's own ticks move the model too
+    assert ex.stage == ("forward", 2) and ex.jump.value == 2
+    while ex.previous_step():
+        pass
+    assert ex.stage is None and ex.back_button.disabled
+    ex.speed.value = 0.5
+    assert ex.pass_play.interval == 500
+
+
+def test_training_with_the_mistake_on_is_an_option_and_says_so():
+    ex = Explorer()
+    J0 = ex.state()["J"]
+    ex.mistake.value = "sign of -(y - h) dropped"
+    ex.train_mistake.value = True
+    assert "by this mistaken" in ex.note.value
+    for _ in range(3):
+        ex.gradient_step()
+    assert ex.state()["J"] > J0  # the dropped minus sign climbs the cost
+    ex.reset()
+    ex.train_mistake.value = False
+    ex.gradient_step()
+    assert ex.state()["J"] < J0
+
+
+def test_space_toggles_the_step_player_through_its_button():
+    ex = Explorer(lecture=True)
+    ex.playpause.click()
+    assert ex.pass_play.playing and ex.playpause.description == "⏸ pause"
+    ex.playpause.click()
+    assert not ex.pass_play.playing and ex.playpause.description == "▶ play"
+
+
+def test_the_explorer_draws_itself_to_a_static_png():
+    ex = Explorer()
+    ex.set_weight(1, 2, 1, 2.5)
+    png = ex.to_png()
+    img = Image.open(io.BytesIO(png))
+    picture = Image.open(io.BytesIO(bytes(ex.image.value)))
+    assert img.format == "PNG" and img.width > picture.width and img.height > picture.height
+    assert np.array_equal(_pixels(png)[: picture.height, : picture.width], _pixels(bytes(ex.image.value)))
+    text_rows = _pixels(png)[picture.height :]
+    assert (text_rows < 100).any()  # the summary's text is drawn under the pictures
+
+
+def test_the_derivation_reveals_one_line_per_press_with_bpteach_numbers():
+    ex = Explorer()
+    d, g = ex.derivation, bp.Network.five_layer(seed=0).gradients(X, Y)
+    assert d.shown == 0 and d.less.disabled
+    lines = d.lines  # step 1, step 2 for layers 4, 3, 2, step 3, then the path sum and finite difference
+    assert len(lines) == 6 and lines[0].startswith("step 1") and lines[3].startswith("step 2: δ<sup>(2)")
+    for k in range(1, 7):
+        d.more.click()
+        assert d.shown == k and ex.derivation.text.value.count("<div>") == k
+    assert d.more.disabled and f"{g.W[1][2, 1]:+.6e}" in d.text.value and "24 path terms" in d.text.value
+    assert f"{g.delta[5][0]:+.3e}" in d.text.value
+    d.less.click()
+    assert d.shown == 5
+    ex.study.value = (4, 0, 0)  # the studied weight's own derivation: no step 2 in between
+    assert len(ex.derivation.lines) == 3 and ex.derivation.shown == 3

@@ -20,15 +20,15 @@ import time
 import matplotlib
 import numpy as np
 import pytest
-from conftest import ARTIFACTS, kernels_of
 from PIL import Image
 
 import bpteach as bp
 from bpteach.diagram import contrast_ratio
 from bpteach.explorer import Explorer
+from conftest import ARTIFACTS, kernels_of
 
 matplotlib.use("Agg")
-SLIDER = "i3←j2"  # W^(1)_{i3<-j2}, the explorer's default weight under study
+SLIDER = "W⁽¹⁾ᵢ₃←ⱼ₂"  # W^(1)_{i3<-j2}, the explorer's default weight under study
 X, Y = np.array([0.5, -0.3]), np.array([1.0, 0.0])
 LATENCY_BOUND_S = 1.0  # generous on a busy 2-core machine; the medians are recorded and reported
 
@@ -180,7 +180,7 @@ def run_checks(page, name: str, lecture: bool) -> dict:
 
     # aspect ratio constant across studied weights
     ratios = []
-    for option in ("W^(4)_{p1←q1}", "W^(3)_{q2←k1}", "W^(1)_{i3←j2}"):
+    for option in ("W⁽⁴⁾ₚ₁←q₁", "W⁽³⁾q₂←ₖ₁", "W⁽¹⁾ᵢ₃←ⱼ₂"):
         page.locator(".bpteach-root select").first.select_option(label=option)
         settle(page)
         box = image_box(page)
@@ -193,7 +193,7 @@ def run_checks(page, name: str, lecture: bool) -> dict:
         advance(page, "Forward ▸", k)
     top_of_explorer(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}-forward-done.png"))
-    u = ex._selected_units()
+    u = ex.model.units()
     t = net.forward(X)
     assert stage_value(page) == pytest.approx(t.z[5][u[5]], abs=5e-5)
     for k in range(5, 9):

@@ -1,0 +1,137 @@
+"""The explorer's look: its CSS (lecture mode: 24 px type) and its two small plots, J(w) with its tangent and the
+loss history, on fixed axes so that only their lines are redrawn (blitting); `png(model)` returns PNG bytes."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .diagram import encode_png
+
+CSS = """
+<style>
+.bpteach-root {font-size: var(--bp-font, 14px); color: #111; background: #fff;}
+.bpteach-root .widget-label, .bpteach-root .widget-readout, .bpteach-root button,
+.bpteach-root select, .bpteach-root .widget-html-content {font-size: var(--bp-font, 14px);}
+.bpteach-root .widget-readout {min-width: 4.5em; overflow: visible;}
+.bpteach-panel td, .bpteach-stage td {padding: 1px 6px;}
+.bpteach-panel td:last-child, .bpteach-num-cell {font-family: monospace; text-align: right; white-space: nowrap;}
+.bpteach-panel td.bpteach-why {font-family: inherit; text-align: left; white-space: normal; color: #a00;}
+.bpteach-root .widget-html-content {white-space: normal;}
+.bpteach-stage {font-size: 1.05em; line-height: 1.5; overflow-wrap: anywhere;}
+.bpteach-stage .f {font-family: serif; font-size: 1.1em;}
+.bpteach-lecture {--bp-font: 24px; font-weight: 500;}
+.bpteach-lecture .bpteach-stage {line-height: 1.3;}
+.bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
+</style>
+"""
+
+
+class SidePlots:
+    """J(w) for the studied weight w over -limit..limit (scaled to its own range) and the loss history."""
+
+    def __init__(self, size: tuple[float, float], dpi: float, fontsize: float, limit: float) -> None:
+        self.limit = limit
+        self.fig = Figure(figsize=size, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        fs = fontsize
+        ax1, ax2 = self.fig.subplots(2, 1)
+        (self.curve,) = ax1.plot([], [], color="#333333", lw=1.6, label="J(w)")
+        (self.tangent,) = ax1.plot([], [], color="#d62728", lw=2.0, label="tangent, slope ∂J/∂W")
+        (self.here,) = ax1.plot([], [], "o", color="#f5a300", mec="black", ms=7)
+        ax1.legend(fontsize=fs - 2, loc="upper center", ncols=2, frameon=False)
+        ax1.set_xlim(-limit, limit)
+        ax1.set_ylim(-0.1, 1.35)
+        ax1.set_yticks([0, 1], ["min J", "max J"])
+        ax1.tick_params(labelsize=fs - 2)
+        ax1.set_xlabel("the studied weight w", fontsize=fs - 1)
+        (self.loss,) = ax2.plot([], [], color="#1f77b4", lw=1.6, marker=".", ms=3)
+        ax2.set_xlim(0, 1)
+        ax2.set_ylim(-0.05, 1.1)
+        ax2.set_xticks([0, 1], ["start", "now"])
+        ax2.set_yticks([0, 1], ["0", "first J"])
+        ax2.tick_params(labelsize=fs - 2)
+        ax2.set_title("loss history", fontsize=fs - 1)
+        self.lines = [self.curve, self.tangent, self.here, self.loss]
+        self._background = None
+
+    def png(self, model) -> tuple[bytes, tuple[float, float]]:
+        """The plots for the model's current state, and J(w)'s range (lowest, highest)."""
+        s = model.snapshot()
+        l, i, j = s["weight"]
+        ws, Js = model.J_curve(limit=self.limit)
+        w0 = float(model.net.W[l][i, j])
+        lo, hi = float(Js.min()), float(Js.max())
+        span = max(hi - lo, 1e-12)
+        slope = s["grad_correct"] / span  # in the plot's units: J scaled to 0..1
+        y0, half = (s["J"] - lo) / span, 0.25 * self.limit
+        self.curve.set_data(ws, (Js - lo) / span)
+        self.here.set_data([w0], [y0])
+        self.tangent.set_data([w0 - half, w0 + half], [y0 - slope * half, y0 + slope * half])
+        hist = model.history or [s["J"]]
+        self.loss.set_data(np.linspace(0, 1, len(hist)) if len(hist) > 1 else [0.0], np.array(hist) / hist[0])
+        canvas = self.fig.canvas
+        if self._background is None:
+            for line in self.lines:
+                line.set_visible(False)
+            canvas.draw()
+            self.fig.set_layout_engine("none")
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for line in self.lines:
+                line.set_visible(True)
+        canvas.restore_region(self._background)
+        for line in self.lines:
+            line.axes.draw_artist(line)
+        return encode_png(np.asarray(canvas.buffer_rgba())), (lo, hi)
+
+
+class EchoFilter:
+    """Which values arriving from a browser slider are late echoes. When the view moves a slider to a new
+    position (reset, a preset, a training step), the browser may still send the position it had before; such a
+    value, within `seconds`, is an echo and must not reach the model. Only positions a sync replaced are kept,
+    so a quick move back and forth by hand stays a move."""
+
+    def __init__(self, seconds: float = 3.0) -> None:
+        self.seconds = seconds
+        self._replaced: dict[str, list[tuple[float, float]]] = {}  # slider id -> (old position, when)
+
+    def send(self, slider, value: float) -> None:
+        """Show `value` on the slider, remembering the position it replaces."""
+        now = time.monotonic()
+        kept = [(v, t) for v, t in self._replaced.get(slider.model_id, []) if now - t < self.seconds]
+        if abs(value - slider.value) >= slider.step / 2:
+            kept.append((slider.value, now))
+        self._replaced[slider.model_id] = kept
+        slider.value = value
+
+    def is_late_echo(self, slider, value: float) -> bool:
+        now = time.monotonic()
+        replaced = self._replaced.get(slider.model_id, [])
+        return any(abs(value - v) < slider.step / 2 and now - t < self.seconds for v, t in replaced)
+
+
+def compose_png(picture: bytes, side: bytes, text: str, font_px: int = 28) -> bytes:
+    """One PNG: `picture` and `side` side by side (same height), `text` under them in DejaVu Sans (matplotlib's
+    own font, which has the notation's sub- and superscripts)."""
+    import io
+
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
+
+    a, b = (Image.open(io.BytesIO(png)).convert("RGB") for png in (picture, side))
+    b = b.resize((round(b.width * a.height / b.height), a.height))
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), font_px)
+    lines = text.splitlines()
+    height = a.height + (len(lines) + 1) * round(1.4 * font_px)
+    out = Image.new("RGB", (a.width + b.width, height), "white")
+    out.paste(a, (0, 0))
+    out.paste(b, (a.width, 0))
+    draw = ImageDraw.Draw(out)
+    for n, line in enumerate(lines):
+        draw.text((font_px, a.height + round((n + 0.5) * 1.4 * font_px)), line, fill="black", font=font)
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

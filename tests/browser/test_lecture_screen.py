@@ -1,0 +1,139 @@
+"""The lecture page (Voilà) for a presenter: one screen at common projector sizes, keys, and no reset race.
+
+Written to test-artifacts/: lecture-screen-*.png and lecture-screen.json (what was outside the viewport)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+from test_explorer_browser import SLIDER, settle
+
+import bpteach as bp
+from conftest import ARTIFACTS
+
+# (name, CSS viewport): 1280x720 at 150% zoom is a 853x480 CSS viewport
+SCREENS = [("1024x768", 1024, 768), ("1280x720", 1280, 720), ("1280x720-150pct", 853, 480), ("1920x1080", 1920, 1080)]
+MUST_SEE = {
+    "picture": ".bpteach-root img",
+    "J": ".bpteach-J",
+    "dJ/dW by delta": ".bpteach-grad",
+    "finite differences": ".bpteach-num",
+    "path terms": ".bpteach-panel .bpteach-paths",
+    "step formula": ".bpteach-stage",
+}
+
+
+@pytest.fixture(scope="module")
+def lecture(browser, voila):
+    url, _ = voila
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    page.goto(url)
+    page.wait_for_selector(".bpteach-J", timeout=120_000)
+    settle(page)
+    yield page
+    page.close()
+
+
+def outside(page) -> dict[str, dict]:
+    """Each element that must be seen, and its box where it is not wholly inside the viewport."""
+    vw, vh = page.viewport_size["width"], page.viewport_size["height"]
+    slider = page.locator(".widget-hslider", has=page.locator(".widget-label", has_text=SLIDER)).first
+    boxes = {name: page.locator(sel).first.bounding_box() for name, sel in MUST_SEE.items()}
+    boxes["studied weight's slider"] = slider.bounding_box()
+    return {
+        n: b for n, b in boxes.items()
+        if b is None or b["x"] < 0 or b["y"] < 0 or b["x"] + b["width"] > vw + 1 or b["y"] + b["height"] > vh + 1
+    }  # fmt: skip
+
+
+def test_one_screen_at_projector_sizes_also_with_a_failing_mistake(lecture):
+    page, report = lecture, {}
+    mistake = page.locator(".bpteach-root select", has=page.locator("option", has_text="correct backprop")).first
+    for choice in ("correct backprop", "W instead of W^T in step 2"):
+        mistake.select_option(label=choice)
+        settle(page)
+        for name, width, height in SCREENS:
+            page.set_viewport_size({"width": width, "height": height})
+            page.evaluate("window.scrollTo(0, 0)")
+            settle(page)
+            key = f"{name}{'-mistake' if choice != 'correct backprop' else ''}"
+            page.screenshot(path=str(ARTIFACTS / f"lecture-screen-{key}.png"))
+            report[key] = outside(page)
+            font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.bpteach-J')).fontSize)")
+            report[key + "-font-px"] = font
+    (ARTIFACTS / "lecture-screen.json").write_text(json.dumps(report, indent=2))
+    mistake.select_option(label="correct backprop")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    assert "matmul" not in page.locator(".bpteach-panel").first.inner_text()
+    assert all(v >= 24 for k, v in report.items() if k.endswith("font-px"))
+    cut = {k: list(v) for k, v in report.items() if not k.endswith("font-px") and v}
+    assert cut == {}, f"outside the viewport: {cut}"
+
+
+def counter(page) -> int:
+    text = page.locator(".bpteach-root .widget-html", has_text=" of 12").first.inner_text()
+    return int(text.split()[1])
+
+
+def wait_step(page, k: int) -> None:
+    js = "k => [...document.querySelectorAll('.bpteach-root .widget-html')]"
+    js += ".some(e => e.textContent.trim() === `step ${k} of 12`)"
+    page.wait_for_function(js, arg=k, polling=100, timeout=30_000)
+
+
+def test_keys_drive_the_step_through_both_ways_and_spare_the_sliders(lecture):
+    page = lecture
+    page.get_by_role("button", name="whole pass", exact=True).first.click()
+    wait_step(page, 0)
+    page.locator(".bpteach-stage").first.click()  # focus on the page, not on a control
+    for k, key in enumerate(["ArrowRight", "ArrowRight", "PageDown", "ArrowRight", "PageDown"], start=1):
+        page.keyboard.press(key)
+        wait_step(page, k)
+    for k, key in ((4, "ArrowLeft"), (3, "PageUp")):
+        page.keyboard.press(key)
+        wait_step(page, k)
+    settle(page)
+    w0 = page.locator(".bpteach-w").first.inner_text()
+    slider = page.locator(".widget-hslider", has=page.locator(".widget-label", has_text=SLIDER)).first
+    slider.locator(".noUi-handle").first.focus()
+    page.keyboard.press("PageDown")  # a remote's button on a focused slider: a step, not a weight change
+    wait_step(page, 4)
+    settle(page)
+    assert page.locator(".bpteach-w").first.inner_text() == w0
+    page.locator(".bpteach-stage").first.click()
+    page.keyboard.press(" ")  # play
+    wait_step(page, 6)
+    page.keyboard.press(" ")  # pause
+    settle(page, ".bpteach-stage", quiet=1.5)
+    k = counter(page)
+    time.sleep(2.0)
+    assert counter(page) == k < 12
+
+
+def test_reset_during_training_restores_the_start_every_time(lecture):
+    page = lecture
+    start = bp.Network.five_layer(seed=0)
+    J0 = f"{start.cost([0.5, -0.3], [1.0, 0.0]):.6f}"
+    page.locator(".bpteach-root select").first.select_option(label="W⁽⁴⁾ₚ₁←q₁")  # its layer's sliders shown
+    settle(page)
+    rng, mismatches = random.Random(0), []
+    train = page.locator(".bpteach-root .widget-play").nth(1).locator("button").first
+    for attempt in range(20):
+        train.click()
+        page.wait_for_function(
+            "() => Number(document.querySelector('.bpteach-steps').textContent) >= 1", polling=50, timeout=60_000
+        )
+        time.sleep(rng.uniform(0.0, 1.0))
+        page.get_by_role("button", name="reset", exact=True).first.click()
+        settle(page, ".bpteach-panel", quiet=1.0)
+        J = page.locator(".bpteach-J").first.inner_text()
+        moved = page.get_by_text("no parameter has moved from the start").count()
+        steps = page.locator(".bpteach-steps").first.inner_text()
+        if J != J0 or moved != 1 or steps != "0":
+            mismatches.append((attempt, J, moved, steps))
+    (ARTIFACTS / "reset-race.json").write_text(json.dumps({"tries": 20, "mismatches": mismatches}))
+    assert mismatches == []
