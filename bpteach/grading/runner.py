@@ -155,6 +155,8 @@ def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None, scrat
     proc.stdout.close()
     if tmp is not None:
         tmp.cleanup()
+    if uid is not None:  # and what its files hold of the disk and of /dev/shm's memory
+        _sandbox.remove_user_files(uid)
 
 
 def _job(setup, solution, function, cases, prepare, service="") -> tuple[dict, bytes]:
