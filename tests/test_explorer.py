@@ -1,6 +1,7 @@
 """The drawing and the explorer, driven headless exactly as a front end would drive them."""
 
 import io
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -510,6 +511,9 @@ def test_the_explorer_draws_itself_to_a_static_png():
     assert np.array_equal(_pixels(png)[: picture.height, : picture.width], _pixels(bytes(ex.image.value)))
     text_rows = _pixels(png)[picture.height :]
     assert (text_rows < 100).any()  # the summary's text is drawn under the pictures
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "explorer-static.png").write_bytes(png)  # what notebook 10 stores for a reader online
 
 
 def test_the_derivation_reveals_one_line_per_press_with_bpteach_numbers():
