@@ -31,7 +31,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bpteach tests benchmarks book tools conftest.py
+	$(VENV)/bin/ruff check --no-cache bpteach tests benchmarks book tools conftest.py
 
 # Unit, property, grader tests and every notebook under strict nbval, spread over pytest-xdist's
 # workers (conftest.py: one worker takes a whole test file or a whole notebook); beside

@@ -11,6 +11,7 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+
 from conftest import ARTIFACTS, ROOT, free_port, wait_http
 
 if not os.environ.get("CI"):  # CI installs the `book` extra: there, a missing builder is a failure
