@@ -269,6 +269,21 @@ def run_checks(page, name: str, lecture: bool) -> dict:
     return out
 
 
+def idle_for(status, seconds: float, timeout: float) -> None:
+    """Wait until the kernel has stayed idle for `seconds`: during Run All it reports idle for an
+    instant after every cell, and a read in such an instant saw the state of a later cell half-way."""
+    since, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "Idle" in status.inner_text():
+            since = since or time.monotonic()
+            if time.monotonic() - since >= seconds:
+                return
+        else:
+            since = None
+        time.sleep(0.1)
+    raise TimeoutError("the kernel never stayed idle after Run All")
+
+
 @pytest.fixture(scope="module")
 def lab_page(browser, lab):
     base, token = lab
@@ -280,7 +295,7 @@ def lab_page(browser, lab):
     # the Run menu's item: older JupyterLabs also keep the command palette, with the same label, in the page
     page.locator("#jp-mainmenu-run").get_by_text("Run All Cells", exact=True).click()
     page.wait_for_selector(".bpteach-J", timeout=120_000)
-    status.get_by_text("Idle").wait_for(timeout=180_000)
+    idle_for(status, seconds=2.0, timeout=180.0)
     page.locator(".bpteach-root").first.scroll_into_view_if_needed()
     yield page
     page.close()
