@@ -217,6 +217,8 @@ class NetworkDiagram:
     def _set(self, name: str, value: str, allowed) -> None:
         if value not in allowed:
             raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        if getattr(self, "_" + name, None) == value:  # unchanged: keep png()'s cached background (a full redraw)
+            return
         setattr(self, "_" + name, value)
         self._restyle_scales()
         self.update(self._trace, self._delta, self._grads, layers=self._layers)

@@ -119,8 +119,10 @@ NO_STOP = """
 def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=20_000):
     W = {l: w.copy() for l, w in W.items()}
     b = {l: v.copy() for l, v in b.items()}
-    for _ in range(3000):
+    for step in range(max_steps):
         J, dW, db = cost_and_gradients(W, b, X, Y)
+        if step % 100 == 0 and J <= target:  # checked only with the progress report, every 100 steps
+            break
         for l in W:
             W[l] = W[l] - lr * dW[l]
             b[l] = b[l] - lr * db[l]
@@ -317,7 +319,9 @@ def malformed_metadata():
 def build():
     OUT.mkdir(exist_ok=True)
     nb = with_code(ex1=ex1("return np.zeros_like(y)"))
-    nb.cells.insert(8, copy.deepcopy(cell(nb, "ex1-output-delta")))
+    twin = copy.deepcopy(cell(nb, "ex1-output-delta"))
+    twin.id += "-twin"  # cell ids stay unique (nbformat would pick a random one), the grade_id does not
+    nb.cells.insert(8, twin)
     cell(nb, "ex1-output-delta").source = GOOD["ex1"]  # the first stays wrong, the last is right
     dup = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ex1-output-delta"]
     dup[0].source, dup[-1].source = ex1("return np.zeros_like(y)"), GOOD["ex1"]
@@ -332,7 +336,7 @@ def build():
     FIXTURES["reordered-cells"] = nb
     nb = with_code(ex1=GOOD["ex1"])
     c = cell(nb, "ex1-output-delta")
-    nb.cells[nb.cells.index(c)] = nbformat.v4.new_markdown_cell(c.source, metadata=c.metadata)
+    nb.cells[nb.cells.index(c)] = nbformat.v4.new_markdown_cell(c.source, metadata=c.metadata, id=c.id)
     FIXTURES["retyped-cell"] = nb
     nb = with_code(ex1=GOOD["ex1"], ex3=GOOD["ex3"])
     for c in nb.cells:

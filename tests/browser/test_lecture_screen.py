@@ -79,10 +79,25 @@ def counter(page) -> int:
     return int(text.split()[1])
 
 
-def wait_step(page, k: int) -> None:
+def wait_step(page, k: int, why: str = "") -> None:
+    # 60 s: CI runs this beside every other suite on 2 cores, where one rendered step took seconds
     js = "k => [...document.querySelectorAll('.bpteach-root .widget-html')]"
     js += ".some(e => e.textContent.trim() === `step ${k} of 12`)"
-    page.wait_for_function(js, arg=k, polling=100, timeout=30_000)
+    try:
+        page.wait_for_function(js, arg=k, polling=100, timeout=60_000)
+    except Exception as err:
+        raise AssertionError(f"never reached step {k} {why}; the page shows step {counter(page)}") from err
+
+
+def wait_player(page, playing: bool) -> None:
+    """Until the kernel has taken the play/pause click (its button's label follows the player)."""
+    label = "pause" if playing else "play"
+    js = "w => [...document.querySelectorAll('.bpteach-root button.bpteach-playpause')]"
+    js += ".some(b => b.textContent.includes(w))"
+    try:
+        page.wait_for_function(js, arg=label, polling=100, timeout=60_000)
+    except Exception as err:
+        raise AssertionError(f"space did not {'start' if playing else 'stop'} the step player") from err
 
 
 def test_keys_drive_the_step_through_both_ways_and_spare_the_sliders(lecture):
@@ -106,8 +121,10 @@ def test_keys_drive_the_step_through_both_ways_and_spare_the_sliders(lecture):
     assert page.locator(".bpteach-w").first.inner_text() == w0
     page.locator(".bpteach-stage").first.click()
     page.keyboard.press(" ")  # play
-    wait_step(page, 6)
+    wait_player(page, True)
+    wait_step(page, 6, "while playing, one step per 1.2 s")
     page.keyboard.press(" ")  # pause
+    wait_player(page, False)
     settle(page, ".bpteach-stage", quiet=1.5)
     k = counter(page)
     time.sleep(2.0)
