@@ -55,6 +55,7 @@ def _momentum_cases(rng):
         good = change(mu, lr)
         cases.append(Case({"dW": dW, "db": db, "vW": vW, "vb": vb, "lr": lr, "mu": mu}, good, {
             "the old velocity is left out: the step also carries the motion the parameters already had": change(0, lr),
+            "the old velocity is not scaled by mu: momentum keeps only a fraction of the last motion": change(1, lr),
             "the step is the old velocity: v is updated before it moves the parameters": change(mu, 0) / mu,
             "the gradient's own term has the wrong sign: the step goes against the gradient": -change(-mu, lr),
             "the biases are left out: they move too, and their change counts": change(mu, lr, biases=False),

@@ -71,13 +71,17 @@ def _softmax_squared(rng):
         h = _columns_softmax(z)
         g = h - y
         good = h * (g - np.sum(h * g, axis=0))
-        cases.append(Case({"y": y, "z": z}, good, {
+        mistakes = {
             "cross-entropy's delta: with squared error the slope of h still multiplies": g,
             "only the diagonal of the softmax's Jacobian: each h_r depends on every z_p": g * h * (1 - h),
             "sign flipped: check which of h and y comes first": -good,
             "the sum runs over the wrong axis: each column (one example) sums over its units":
                 h * (g - np.sum(h * g, axis=-1, keepdims=True)) if len(shape) == 2 else h * g,
-        }))  # fmt: skip
+        }  # fmt: skip
+        if len(shape) == 2:
+            mistakes["the sum runs over the whole batch: each column (one example) sums over its own units only"] = (
+                h * (g - np.sum(h * g)))  # fmt: skip
+        cases.append(Case({"y": y, "z": z}, good, mistakes))
     return cases
 
 
@@ -92,6 +96,7 @@ def _tanh_bce(rng):
         cases.append(Case({"y": y, "z": z}, good, {
             "a constant factor is missing: write tanh's slope 1 - h^2 in terms of p before cancelling": p - y,
             "h - y: the cost compares p = (1 + h)/2 with y, not h": h - y,
+            "p = 1 + h: the probability is (1 + h)/2, which keeps it between 0 and 1": 2 * (1 + h - y),
             "a factor tanh'(z) too many: it cancels against the 1 / (p (1 - p)) of the cross-entropy":
                 2 * (p - y) * (1 - h**2),
             "sign flipped: J grows when p moves away from y": -good,
