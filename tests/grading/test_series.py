@@ -136,8 +136,8 @@ def test_the_readme_lists_every_notebook_exercise():
 
 
 def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
-    """The solution cell's `bpteach.kind` (notebooks 03 on) is the definition's; the README test checks the table."""
-    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+    """The solution cell's `bpteach.kind` (notebooks 02 on) is the definition's; the README test checks the table."""
+    for path in [p for p in TEACHING if 2 <= number(p) <= LAST_TEACHING]:
         for cell in solution_cells(nbformat.read(path, as_version=4)):
             exercise = BY_ID[cell.metadata["nbgrader"]["grade_id"]]
             assert cell.metadata.get("bpteach", {}).get("kind") == exercise.kind, f"{path.name}: {exercise.grade_id}"
@@ -147,7 +147,7 @@ def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
 
 def test_questions_come_before_the_worked_solutions():
     """On GitHub or nbviewer (no folding) a reader meets every question and its hints before any solution."""
-    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+    for path in [p for p in TEACHING if 2 <= number(p) <= LAST_TEACHING]:
         cells = nbformat.read(path, as_version=4).cells
         header = next(i for i, c in enumerate(cells) if c.source.startswith("## Answers and public tests"))
         kinds = [c.metadata.get("nbgrader", {}) for c in cells]
