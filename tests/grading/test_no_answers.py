@@ -20,26 +20,43 @@ SERIES = REPO / "bpteach" / "grading" / "series"
 TEACHING = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 GIVEAWAYS = {  # public-test grade_id -> text that would state its exercise's answer
-    "n02-layer-jacobian-tests": ["f'(z^(l+1)_i) W", "slope is 1/4", "matrix is W / 4", "W_small / 4"],
+    "n02-layer-jacobian-tests": ["f'(z^(l+1)_i) W", "f'(z_i) W", "slope is 1/4", "matrix is W / 4", "W_small / 4"],
     "n03-last-layer-gradient-tests": ["(y_p - h_p) f'(z_p) a_q", "-(y - h) f'(z)"],
     "n03-l1-cost-gradient-tests": ["sign(h - y)", "sign(y - h)", "sign(h_p - y_p)"],
-    "n04-path-terms-tests": ["carries -(y_p - h_p)", "(y_p - h_p) / 8", "(y_p - h_p) (1/2)"],
+    "n04-path-terms-tests": ["carries -(y_p - h_p)", "(y_p - h_p) / 8", "(y_p - h_p) (1/2)", "f'(z_p) W4[p, q]"],
     "n04-naive-counts-tests": ["(y_p - h_p) f'(z_p) a_q"],
+    "n05-naive-vs-recursion-tests": [
+        "2 * (n_l - l)",
+        "2 (n_l - l)",
+        "s[l] * s[l - 1] + s[l - 1]",
+        "24 * 8 * 6",
+        "8 multiplications each",
+    ],
+    "n06-bias-by-paths-tests": ["-(y[p] - h[p])", "fprime_z[n_l][p]", "W[m][dst, src]"],
     "n06-skip-delta-tests": ["V.T @", "V^T delta", "two terms"],
     "n06-leaky-relu-delta-tests": ["np.where(z", "slope alpha", "alpha for z"],
+    "n07-batch-backward-tests": ["@ A[l].T / m", "W[l].T @ Delta", "-(Y - A"],
     "n07-dropout-delta-tests": ["mask / keep", "* mask", "divide by keep"],
     "n08-predicted-change-tests": ["sum of the squares", "-lr times"],
     "n08-momentum-change-tests": ["dW[l] * (mu", "g * (mu", "new velocity"],
-    "n09-delta-bound-tests": ["|W^(2)|^T", "1/4 |W", "abs(W"],
+    "n09-delta-bound-tests": ["|W^(2)|^T", "1/4 |W", "abs(W", "1/4 sum_q |W"],
     "n09-relative-error-tests": ["||(1, -1)|| / (1 + 1)"],
     "n09-input-gradient-tests": ["W_1.T @", "W^T delta", "no f'"],
-    "n10-gradient-entry-tests": ["delta^(2)_2 a^(1)_3", "delta^(3)_1 a^(2)_2"],
+    "n10-gradient-entry-tests": ["delta^(2)_2 a^(1)_3", "delta^(3)_1 a^(2)_2", "delta^(l+1)_i a^(l)_j"],
     "n10-tied-gradient-tests": ["np.outer(delta_3", ".T +", "sum of the two"],
     "n11-softmax-delta-tests": ["delta = h - y", "h - y"],
     "n11-weight-decay-tests": ["delta a^T + lambda W", "with no decay"],
     "n11-softmax-squared-delta-tests": ["h * (", "sum(h *", "h_p (", "(h - y)"],
     "n11-tanh-bce-delta-tests": ["2 * (p - y)", "2(p - y)", "2 (p - y)", "p - y"],
-    "n12-layer-backward-tests": ["sigma'(0) = 1/4", "adds over every z_i", "V = 94 nodes", "E = 176"],
+    "n12-layer-backward-tests": [
+        "sigma'(0) = 1/4",
+        "adds over every z_i",
+        "V = 94 nodes",
+        "E = 176",
+        "g times sigma'(z)",
+        "g sigma'(z)",
+        "g * sigma'(z)",
+    ],
     "n12-operation-counts-tests": ["36 weights and 12 biases", "V = 94 nodes", "E = 176"],
     "n13-weighted-batch-tests": ["w / w.sum()", "w_wb / w_wb.sum()", "share"],
     "n13-batchnorm-backward-tests": ["dxhat", "- xhat *", "mean(axis=1"],
@@ -64,6 +81,11 @@ def _public_test_cells():
 def test_every_listed_test_cell_exists():
     found = {grade_id for _, grade_id, _ in _public_test_cells()}
     assert found == set(GIVEAWAYS), f"not found: {set(GIVEAWAYS) - found}"
+
+
+def test_every_exercise_of_the_series_has_its_giveaways_listed():
+    """Notebook 02's exercise and every new one included: no exercise's public tests go unscanned."""
+    assert {f"{e.grade_id}-tests" for e in EXERCISES} == set(GIVEAWAYS)
 
 
 @pytest.mark.parametrize("where,grade_id,public", list(_public_test_cells()), ids=lambda v: str(v)[:40])
@@ -124,7 +146,20 @@ def test_no_public_test_or_early_hint_repeats_a_solution_line():
             assert not said, f"{name}, {gid}: a hint before the last repeats the solution's {said}"
 
 
-@pytest.mark.parametrize("path", [p for p in TEACHING if 3 <= int(p.name[:2]) <= 12], ids=lambda p: p.stem)
+def test_no_hint_before_the_last_states_the_answer():
+    """The giveaways of each exercise, and the grader-hint giveaways, are in none of its hints but the last."""
+    scanned = set()
+    for name, cell, meta in _cells():
+        gid = meta.get("grade_id", "")
+        if gid.endswith("-text"):
+            early = "".join(_stages("".join(cell["source"]))[:-1])
+            said = [g for g in GIVEAWAYS.get(f"{gid[:-5]}-tests", []) + HINT_GIVEAWAYS if g in early]
+            assert not said, f"{name}, {gid}: a hint before the last states {said}"
+            scanned.add(gid[:-5])
+    assert {e.grade_id for e in EXERCISES} <= scanned, "an exercise whose hints were not found"
+
+
+@pytest.mark.parametrize("path", [p for p in TEACHING if 2 <= int(p.name[:2]) <= 13], ids=lambda p: p.stem)
 def test_hints_come_in_stages_each_in_its_own_fold(path):
     for cell in json.loads(path.read_text())["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")

@@ -9,11 +9,13 @@ full solution is graded in the sandbox and must score full marks, and its studen
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from series_slips import SLIPS
 
 from bpteach.grading.assign import assign, ship
 from bpteach.grading.batch import WORKBOOK, source_for, sources
@@ -136,8 +138,8 @@ def test_the_readme_lists_every_notebook_exercise():
 
 
 def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
-    """The solution cell's `bpteach.kind` (notebooks 03 on) is the definition's; the README test checks the table."""
-    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+    """The solution cell's `bpteach.kind` (notebooks 02 on) is the definition's; the README test checks the table."""
+    for path in [p for p in TEACHING if 2 <= number(p) <= LAST_TEACHING]:
         for cell in solution_cells(nbformat.read(path, as_version=4)):
             exercise = BY_ID[cell.metadata["nbgrader"]["grade_id"]]
             assert cell.metadata.get("bpteach", {}).get("kind") == exercise.kind, f"{path.name}: {exercise.grade_id}"
@@ -147,7 +149,7 @@ def test_each_exercise_carries_its_kind_in_the_notebook_as_in_its_definition():
 
 def test_questions_come_before_the_worked_solutions():
     """On GitHub or nbviewer (no folding) a reader meets every question and its hints before any solution."""
-    for path in [p for p in TEACHING if 3 <= number(p) <= LAST_TEACHING]:
+    for path in [p for p in TEACHING if 2 <= number(p) <= LAST_TEACHING]:
         cells = nbformat.read(path, as_version=4).cells
         header = next(i for i, c in enumerate(cells) if c.source.startswith("## Answers and public tests"))
         kinds = [c.metadata.get("nbgrader", {}) for c in cells]
@@ -156,44 +158,67 @@ def test_questions_come_before_the_worked_solutions():
         assert texts and max(texts) < header, f"{path.name}: a question below the solutions"
 
 
-NEW_MISTAKES = {  # a natural slip in each new derivation -> the start of the hint the grader must give for it
-    "n03-l1-cost-gradient": ("def l1_last_layer_gradient(y, h, fprime_z, a_prev):\n"
-                             "    return np.outer(np.sign(h - y), a_prev)\n", "a factor is missing"),
-    "n06-skip-delta": ("def skip_delta(W_l, delta_next, V, delta_skip, fprime_z):\n"
-                       "    return (W_l.T @ delta_next) * fprime_z\n", "the skip path is missing"),
-    "n06-leaky-relu-delta": ("def leaky_relu_delta(W_l, delta_next, z_l, alpha):\n"
-                             "    return (W_l.T @ delta_next) * (z_l > 0)\n", "the plain ReLU's slope"),
-    "n07-dropout-delta": ("def dropout_delta(W_l, delta_next, fprime_z, mask, keep):\n"
-                          "    return (W_l.T @ delta_next) * fprime_z * mask\n", "the 1/keep is missing"),
-    "n08-momentum-change": ("def momentum_predicted_change(dW, db, vW, vb, lr, mu):\n"
-                            "    return np.array(-lr * sum(np.sum(dW[l] ** 2) + np.sum(db[l] ** 2) for l in dW))\n",
-                            "the old velocity is left out"),
-    "n09-input-gradient": ("def input_gradient(W_1, delta_2, x):\n    return (W_1.T @ delta_2) * x\n",
-                           "a factor x too many"),
-    "n10-tied-gradient": ("def tied_gradient(delta_2, a_1, delta_3, a_2):\n    return np.outer(delta_2, a_1)\n",
-                          "only the use in layer 1"),
-    "n11-softmax-squared-delta": ("def softmax_squared_delta(y, z):\n    e = np.exp(z - z.max(axis=0))\n"
-                                  "    return e / e.sum(axis=0) - y\n", "cross-entropy's delta"),
-    "n11-tanh-bce-delta": ("def tanh_bce_delta(y, z):\n    return (1 + np.tanh(z)) / 2 - y\n",
-                           "a constant factor is missing"),
-}  # fmt: skip
+def _hint(exercise, start: str) -> str:
+    """The one hint of `exercise` that begins with `start` (in any of its hidden cases)."""
+    hints = {h for case in exercise.make_cases(case_rng(5, b"any", 0)) for h in case.mistakes}
+    found = [h for h in hints if h.startswith(start)]
+    assert len(found) == 1, f"{exercise.grade_id}: {len(found)} hints start with {start!r}"
+    return found[0]
 
 
-@pytest.mark.parametrize("name", sorted({f"{BY_ID[g].grade_id[1:3]}" for g in NEW_MISTAKES}))
-def test_a_natural_slip_in_a_new_derivation_gets_its_hint_in_the_sandbox(name, tmp_path):
-    """The student version with each new exercise answered by its likeliest slip, graded as a learner's file."""
-    source = next(path for stem, path in SHIPPED.items() if stem.startswith(name))
+def test_the_slip_corpus_has_one_slip_for_every_hint_of_every_exercise():
+    """Every hint of the series' graders is shown firing below: none is left without its slip."""
+    assert set(SLIPS) == {e.grade_id for e in SERIES}, "an exercise with no slips, or slips for no exercise"
+    for exercise in SERIES:
+        hints = {h for case in exercise.make_cases(case_rng(5, b"any", 0)) for h in case.mistakes}
+        covered = [_hint(exercise, start) for start, _ in SLIPS[exercise.grade_id]]
+        assert len(set(covered)) == len(covered), f"{exercise.grade_id}: two slips for one hint"
+        assert set(covered) == hints, f"{exercise.grade_id}: no slip for {hints - set(covered)}"
+
+
+def slip_source(solution: str, slip) -> str:
+    """The worked solution with one slip in it: its edits applied (each text once in it), or its body swapped in."""
+    lines = solution.splitlines(keepends=True)
+    begin = next(n for n, line in enumerate(lines) if "### BEGIN SOLUTION" in line)
+    end = next(n for n, line in enumerate(lines) if "### END SOLUTION" in line)
+    head, body = "".join(lines[:begin]), "".join(lines[begin + 1 : end])
+    if isinstance(slip, str):
+        return head + textwrap.indent(slip, "    ") + "\n"
+    for old, new in slip:
+        assert body.count(old) == 1, f"{old!r} is {body.count(old)} times in the solution:\n{body}"
+        body = body.replace(old, new)
+    return head + body
+
+
+def _rounds():
+    """(notebook, k): the student version with the k-th slip of each of its exercises (the others left stubs)."""
+    for stem in sorted(SHIPPED):
+        depth = max((len(SLIPS[e.grade_id]) for e in SERIES if e.grade_id[1:3] == stem[:2]), default=0)
+        yield from ((stem, k) for k in range(depth))
+
+
+@pytest.mark.parametrize(("name", "k"), list(_rounds()), ids=lambda v: str(v)[:14])
+def test_each_natural_slip_gets_its_hint_in_the_sandbox(name, k, tmp_path):
+    """The fixture corpus: the student version answered with slips from SLIPS, graded as a learner's file; each
+    slipped exercise must fail and be told the hint of its slip."""
+    source = SHIPPED[name]
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in solution_cells(nbformat.read(source, 4))}
     student, _ = assign(source, tmp_path)
     nb = nbformat.read(student, as_version=4)
-    slips = {g: v for g, v in NEW_MISTAKES.items() if g.startswith(f"n{name}-")}
-    for c in nb.cells:
-        if c.metadata.get("nbgrader", {}).get("grade_id") in slips:
-            c.source = slips[c.metadata["nbgrader"]["grade_id"]][0]
+    slipped = {}
+    for c in solution_cells(nb):
+        gid = c.metadata["nbgrader"]["grade_id"]
+        if k < len(SLIPS[gid]):
+            start, slip = SLIPS[gid][k]
+            c.source, slipped[gid] = slip_source(solutions[gid], slip), _hint(BY_ID[gid], start)
+    assert slipped
     nbformat.write(nb, student)
     report = grade_submission(student, seed=11)
-    by_id = {e["grade_id"]: e for e in report["exercises"]}
-    for gid, (_, hint) in slips.items():
-        exercise = by_id[gid]
-        said = [c["message"] for c in exercise["checks"] if not c["passed"]]
-        assert exercise["status"] == "failed" and exercise["points"] == 0, (gid, exercise["status"])
-        assert any(m.startswith(f"looks like: {hint}") for m in said), (gid, said)
+    for entry in report["exercises"]:
+        gid = entry["grade_id"]
+        said = [c["message"] for c in entry["checks"] if not c["passed"]]
+        if gid not in slipped:
+            assert entry["status"] == "not_attempted", (gid, said)
+            continue
+        assert entry["status"] in ("failed", "partial") and entry["points"] < entry["max_points"], (gid, said)
+        assert f"looks like: {slipped[gid]}" in said, (gid, slipped[gid], said)

@@ -23,7 +23,8 @@ def _layer(rng):
         slopes = {"right": sigmoid.df(z), "none": np.ones(t), "at a'": sigmoid.df(sigmoid.f(z)), "f": sigmoid.f(z)}
         back = {k: _back(W, a, g * slope) for k, slope in slopes.items()}  # dz = g times the sigma node's slope
         cases.append(Case({"W_l": W, "a_l": a, "b_l": b, "g": g}, back["right"], {
-            "the sigma node's local derivative is missing: g times sigma'(z) first": back["none"],
+            "the sigma node's local derivative is missing: a' is sigma of z, so the chain rule passes through sigma":
+                back["none"],
             "sigma'(a') where sigma'(z) belongs: the slope is taken at the node's input z": back["at a'"],
             "sigma(z) where its slope sigma'(z) belongs": back["f"],
             "da skips the sigma node: a_j reaches J through z and then sigma, like dW and db":

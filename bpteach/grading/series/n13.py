@@ -61,7 +61,7 @@ def _weighted_cases(rng):
         right = _weighted(delta_next, a_l, w)
         cases.append(Case({"delta_next": delta_next, "a_l": a_l, "w": w}, right, {
             "the weights are missing: this is the plain mean over the batch":
-                _weighted(delta_next, a_l, w, power=0),
+                _weighted(delta_next, a_l, w, power=0, norm="m"),
             "divided by m, the batch size: with weights, that is not the denominator of J":
                 _weighted(delta_next, a_l, w, norm="m"),
             "not divided at all: J is the weighted mean, not the weighted sum":
