@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -378,6 +379,9 @@ def _explain(message: str) -> str:
     if "mismatch in its core dimension" in message or "not aligned" in message:  # a matrix product @
         return message + " — check the shapes: W (s_{l+1}, s_l) needs its transpose Wᵀ to carry δ backwards"
     if "could not be broadcast" in message:  # an element-wise * or +
+        shapes = re.findall(r"\(([\d, ]*)\)", message.split("shapes", 1)[-1])[:2]
+        if len(shapes) == 2 and shapes[0] != shapes[1] and shapes[0].split(",")[::-1] == shapes[1].split(","):
+            return message + " — the two shapes are each other's transpose: which term is the transposed one?"
         return message + (" — check the shapes: * and + pair entries one to one; `@` is the matrix product, "
                           "and `v[:, None]` makes a vector a column")  # fmt: skip
     if message.startswith("NotImplementedError"):

@@ -97,6 +97,7 @@ SLIPS: dict[str, list[Slip]] = {
         ("the biases are left out", "total = 0.0\nfor l in dW:\n"
                                     "    total += np.sum(dW[l] * (mu * vW[l] - lr * dW[l]))\n"
                                     "return np.array(total)"),
+        ("the old velocity is not scaled by mu", [("mu * vW[l]", "vW[l]"), ("mu * vb[l]", "vb[l]")]),
     ],
     "n09-delta-bound": [
         ("the absolute values are missing", [("np.abs(delta_out)", "delta_out"), ("np.abs(W[l]).T", "W[l].T")]),
@@ -158,12 +159,14 @@ SLIPS: dict[str, list[Slip]] = {
         ("only the diagonal", [("return h * (u - np.sum(h * u, axis=0))", "return u * h * (1 - h)")]),
         ("sign flipped", [("u = h - y", "u = y - h")]),
         ("the sum runs over the wrong axis", [("np.sum(h * u, axis=0)", "np.sum(h * u, axis=-1, keepdims=True)")]),
+        ("the sum runs over the whole batch", [("np.sum(h * u, axis=0)", "np.sum(h * u)")]),
     ],
     "n11-tanh-bce-delta": [
         ("a constant factor is missing", [("2 * (p - y)", "p - y")]),
         ("h - y:", [("2 * (p - y)", "np.tanh(z) - y")]),
         ("a factor tanh'(z) too many", [("2 * (p - y)", "2 * (p - y) * (1 - np.tanh(z) ** 2)")]),
         ("sign flipped", [("2 * (p - y)", "2 * (y - p)")]),
+        ("p = 1 + h", [("p = (1 + np.tanh(z)) / 2", "p = 1 + np.tanh(z)")]),
     ],
     "n12-layer-backward": [
         ("the sigma node's local derivative is missing", [("dz = g * s * (1.0 - s)", "dz = g * 1.0")]),

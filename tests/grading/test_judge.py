@@ -69,3 +69,13 @@ def test_a_forged_record_header_is_skipped_unparsed():
     tracemalloc.stop()
     assert [i for i, _ in items] == [{"kind": "status", "status": "ok"}]  # the next record still read
     assert peak < len(bomb) // 4, f"reading the records cost {peak / 1e6:.0f} MB"
+
+
+def test_a_broadcast_error_between_transposed_shapes_points_at_the_transpose():
+    """A learner's slip (tied_gradient's second use not transposed back) fails to broadcast; the report says
+    the shapes are each other's transpose, not the general advice about * and @, and never which term."""
+    said = grade._explain("ValueError: operands could not be broadcast together with shapes (3,4) (4,3) ")
+    assert "each other's transpose" in said and "`@`" not in said
+    for other in ("(3,4) (3,5)", "(3,) (4,)", "(2,3) (2,3,1)"):
+        said = grade._explain(f"ValueError: operands could not be broadcast together with shapes {other} ")
+        assert "transpose" not in said and "`@` is the matrix product" in said, other
