@@ -162,11 +162,11 @@ SLIPS: dict[str, list[Slip]] = {
         ("the sum runs over the whole batch", [("np.sum(h * u, axis=0)", "np.sum(h * u)")]),
     ],
     "n11-tanh-bce-delta": [
-        ("a constant factor is missing", [("2 * (p - y)", "p - y")]),
-        ("h - y:", [("2 * (p - y)", "np.tanh(z) - y")]),
-        ("a factor tanh'(z) too many", [("2 * (p - y)", "2 * (p - y) * (1 - np.tanh(z) ** 2)")]),
-        ("sign flipped", [("2 * (p - y)", "2 * (y - p)")]),
-        ("p = 1 + h", [("p = (1 + np.tanh(z)) / 2", "p = 1 + np.tanh(z)")]),
+        ("a constant factor is missing", [("2 * (pi - y)", "pi - y")]),
+        ("h - y:", [("2 * (pi - y)", "np.tanh(z) - y")]),
+        ("a factor tanh'(z) too many", [("2 * (pi - y)", "2 * (pi - y) * (1 - np.tanh(z) ** 2)")]),
+        ("sign flipped", [("2 * (pi - y)", "2 * (y - pi)")]),
+        ("π = 1 + h", [("pi = (1 + np.tanh(z)) / 2", "pi = 1 + np.tanh(z)")]),
     ],
     "n12-layer-backward": [
         ("the sigma node's local derivative is missing", [("dz = g * s * (1.0 - s)", "dz = g * 1.0")]),

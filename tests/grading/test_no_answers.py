@@ -47,7 +47,7 @@ GIVEAWAYS = {  # public-test grade_id -> text that would state its exercise's an
     "n11-softmax-delta-tests": ["delta = h - y", "h - y"],
     "n11-weight-decay-tests": ["delta a^T + lambda W", "with no decay"],
     "n11-softmax-squared-delta-tests": ["h * (", "sum(h *", "h_p (", "(h - y)"],
-    "n11-tanh-bce-delta-tests": ["2 * (p - y)", "2(p - y)", "2 (p - y)", "p - y"],
+    "n11-tanh-bce-delta-tests": ["2 * (p", "2(p - y)", "2 (p - y)", "p - y", "pi - y", "π - y", "2(π", "2 (π"],
     "n12-layer-backward-tests": [
         "sigma'(0) = 1/4",
         "adds over every z_i",

@@ -86,7 +86,7 @@ def _softmax_squared(rng):
 
 
 def _tanh_bce(rng):
-    """delta^{(n_l)} of h = tanh(z) read as a probability p = (1 + h)/2, with binary cross-entropy on p."""
+    """delta^{(n_l)} of h = tanh(z) read as a probability π = (1 + h)/2, with binary cross-entropy on π."""
     cases = []
     for shape in ((5,), (3, 4)):
         z, y = rng.normal(size=shape), rng.uniform(size=shape)
@@ -94,12 +94,12 @@ def _tanh_bce(rng):
         p = (1 + h) / 2
         good = 2 * (p - y)
         cases.append(Case({"y": y, "z": z}, good, {
-            "a constant factor is missing: write tanh's slope 1 - h^2 in terms of p before cancelling": p - y,
-            "h - y: the cost compares p = (1 + h)/2 with y, not h": h - y,
-            "p = 1 + h: the probability is (1 + h)/2, which keeps it between 0 and 1": 2 * (1 + h - y),
-            "a factor tanh'(z) too many: it cancels against the 1 / (p (1 - p)) of the cross-entropy":
+            "a constant factor is missing: write tanh's slope 1 - h^2 in terms of π before cancelling": p - y,
+            "h - y: the cost compares π = (1 + h)/2 with y, not h": h - y,
+            "π = 1 + h: the probability is (1 + h)/2, which keeps it between 0 and 1": 2 * (1 + h - y),
+            "a factor tanh'(z) too many: it cancels against the 1 / (π (1 - π)) of the cross-entropy":
                 2 * (p - y) * (1 - h**2),
-            "sign flipped: J grows when p moves away from y": -good,
+            "sign flipped: J grows when π moves away from y": -good,
         }))  # fmt: skip
     return cases
 
