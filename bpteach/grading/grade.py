@@ -354,7 +354,8 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
 def _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report) -> None:
     """Run one exercise in the session, judge each of its cases, fill its entry."""
     cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
-    run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service)
+    run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service,
+                      exercise.uses)
     entry["seconds"] = round(run.seconds, 2)
     if run.truncated_output:
         report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")

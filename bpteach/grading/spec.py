@@ -33,6 +33,7 @@ class Exercise:
     rtol: float = 1e-7
     prepare: str = ""  # trusted kernel-side code run right before the call, where `_args` and `_case` are in scope
     service: str = ""  # trusted harness-side `class Service` that `prepare`'s handles call through `_call`
+    uses: tuple[str, ...] = ()  # bpteach modules `service` calls (as `bpteach.<name>`), sent as text, in order
     defines: tuple[str, ...] = ()  # the functions the solution cell defines (default: `function`)
     private: tuple[str, ...] = ()  # inputs `prepare` consumes: never handed to the learner's function
     items: tuple[str, ...] = ()  # names of the returned tuple's items, for the report

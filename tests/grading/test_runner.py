@@ -8,7 +8,7 @@ import pytest
 from shared import GOOD, SANDBOXES, SETUP, cases
 
 from bpteach.grading import runner
-from bpteach.grading.harness import frame
+from bpteach.grading.wire import frame
 
 SERVICE = """
 class Service:
