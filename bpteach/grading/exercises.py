@@ -18,13 +18,7 @@ from ..network import Network
 from .series import SERIES
 from .spec import Case, Exercise
 
-
-def _sig(z):
-    return sigmoid.f(z)
-
-
-def _dsig(z):
-    return sigmoid.df(z)
+_sig, _dsig = sigmoid.f, sigmoid.df  # the hints' f and f'
 
 
 def _net(rng, sizes):
@@ -100,7 +94,7 @@ def _ex4(rng):
 
 
 def _ex5_f(c, A):
-    """The hidden f of exercise 5; _Hidden in the kernel evaluates the same expression."""
+    """The hidden f of exercise 5; the harness-side Service (_EX5_SERVICE) evaluates the same expression."""
     return lambda t: float(np.sum(c * np.sin(3.0 * t)) + t @ A @ t)
 
 

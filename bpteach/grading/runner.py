@@ -23,8 +23,8 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import quotas, user_route, wire
 from . import sandbox as _sandbox
-from . import wire
 from .harness import program
 from .wire import MAX_RECORDS, RECORD_HEADER_BYTES  # noqa: F401 (the tests read them here)
 
@@ -62,7 +62,7 @@ class Session:
         if sandbox not in ("bwrap", "user", "none"):
             raise ValueError(f"sandbox must be 'bwrap', 'user' or 'none', got {sandbox!r}")
         self.sandbox = sandbox
-        self.uid = _sandbox.student_uid() if sandbox == "user" else None
+        self.uid = user_route.student_uid() if sandbox == "user" else None
         self.proc: subprocess.Popen | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._finalizer = None
@@ -73,9 +73,9 @@ class Session:
         group = scratch = None
         if self.sandbox == "bwrap":
             lim["work"] = "/tmp"
-            group, scratch = _sandbox.pids_cgroup(), _sandbox.scratch()
+            group, scratch = quotas.pids_cgroup(), quotas.scratch()
             argv = _sandbox.command(sys.executable, HARNESS, json.dumps(lim), scratch)
-            argv, cwd = _sandbox.in_cgroup(group, argv), "/"
+            argv, cwd = quotas.in_cgroup(group, argv), "/"
             env = {"PATH": "/usr/bin:/bin"}
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
@@ -84,7 +84,7 @@ class Session:
             argv = [sys.executable, "-I", "-B", "-c", HARNESS, json.dumps(lim)]
             if self.uid is not None:  # the route without namespaces: its one folder, as the student user
                 os.chown(cwd, self.uid, self.uid)
-                argv = _sandbox.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
+                argv = user_route.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)  # fmt: skip
         self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group, self.uid, scratch)
@@ -147,15 +147,15 @@ def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None, scrat
     except (ProcessLookupError, PermissionError):
         pass
     if uid is not None:  # what left the process group (a session of its own) still has the uid
-        _sandbox.kill_user(uid)
+        user_route.kill_user(uid)
     proc.wait()
-    _sandbox.release(group)
-    _sandbox.release_scratch(scratch)
+    quotas.release(group)
+    quotas.release_scratch(scratch)
     proc.stdout.close()
     if tmp is not None:
         tmp.cleanup()
     if uid is not None:  # and what its files hold of the disk and of /dev/shm's memory
-        _sandbox.remove_user_files(uid)
+        user_route.remove_user_files(uid)
 
 
 def job(setup, solution, function, cases, prepare, service="", uses=()) -> tuple[dict, bytes]:
