@@ -15,7 +15,8 @@ from .judge import judge_case
 from .spec import case_rng
 from .submission import MAX_BYTES as MAX_BYTES
 from .submission import MAX_CELLS as MAX_CELLS
-from .submission import find_solution, nbgrader, read_submission, source_of, submission_bytes
+from .submission import find_solution, nbgrader, read, source_of
+from .submission import read_submission as read_submission
 
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
 
@@ -31,7 +32,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     """
     path = Path(path)
     seed = pick_seed(seed)
-    cells, problem = read_submission(path)
+    data, cells, problem = read(path)  # the file is read here, once
     source = Path(source) if source else source_for(path, cells or [])
     setup, exercises, locked = trusted_or_fail(source)
     session = runner.Session(sandbox)
@@ -66,7 +67,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
                                                "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
         try:
-            _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report)
+            _run_and_judge(exercise, index, data, seed, setup, solution, session, entry, report)
         except Exception as err:  # the grader's own failure on this exercise: an entry, the others still graded
             session.close()  # whatever state the harness is in, the next exercise starts a fresh one
             entry["points"], entry["status"] = 0.0, "error"
@@ -77,9 +78,9 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     return report
 
 
-def _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report) -> None:
+def _run_and_judge(exercise, index, data, seed, setup, solution, session, entry, report) -> None:
     """Run one exercise in the session, judge each of its cases, fill its entry."""
-    cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
+    cases = exercise.make_cases(case_rng(seed, data, index))
     run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service,
                       exercise.uses)
     entry["seconds"] = round(run.seconds, 2)

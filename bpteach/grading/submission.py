@@ -31,14 +31,29 @@ def source_of(cell) -> str:
     return src if isinstance(src, str) else ""
 
 
-def read_submission(path: Path):
-    """The submission's cells as clean dicts (cell_type, source, nbgrader metadata), or an error message.
+def read(path: Path) -> tuple[bytes, list[dict] | None, str | None]:
+    """The submission, read once: its bytes (with the secret seed, what its hidden inputs are drawn from;
+    up to MAX_BYTES + 1 of them) and its cells (`cells_of`), or None and why they cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except Exception as err:
+        return b"", None, f"the file could not be read as a notebook: {type(err).__name__}: {err}"
+    return (data, *cells_of(data))
+
+
+def read_submission(path: Path) -> tuple[list[dict] | None, str | None]:
+    """`read` without the bytes."""
+    return read(path)[1:]
+
+
+def cells_of(data: bytes) -> tuple[list[dict] | None, str | None]:
+    """The notebook's cells as clean dicts (cell_type, source, nbgrader metadata), or an error message.
 
     Whatever shape the JSON has, every cell comes out with a str type, a str source and
     well-typed nbgrader fields, so nothing downstream can trip on it. Never raises.
     """
     try:
-        data = path.read_bytes()[: MAX_BYTES + 1]
         if len(data) > MAX_BYTES:
             return None, f"the file is larger than {MAX_BYTES // 1024**2} MB"
         if not data.strip():
@@ -71,14 +86,6 @@ def _clean_cell(cell: dict) -> dict:
     kind = cell.get("cell_type")
     return {"cell_type": kind if isinstance(kind, str) else "unknown", "source": source_of(cell),
             "metadata": {"nbgrader": nbgrader(cell)}}  # fmt: skip
-
-
-def submission_bytes(path: Path) -> bytes:
-    """What the hidden inputs are derived from (with the secret seed): the file's content, as read."""
-    try:
-        return Path(path).read_bytes()[: MAX_BYTES + 1]
-    except OSError:
-        return b""
 
 
 def find_solution(cells, exercise):
