@@ -4,10 +4,11 @@
 bwrap (`sandbox="bwrap"`) or, with `--no-sandbox`, as a plain child process (`"none"`), both
 with an explicit minimal environment. `session.run(...)` sends one exercise (set-up cells,
 solution cell, function name, trusted `prepare` code, hidden inputs as raw arrays) and
-returns a RunResult. The reply is parsed here under hard bounds (message size, record count,
-bytes per exercise, dtypes limited to numbers and text), so nothing the submission writes is
-ever opened as a file or unpickled. A session that overruns its hard limit is killed whole;
-the next exercise starts a fresh one.
+returns a RunResult. The reply is read and parsed here with wire.py (the harness writes it with
+the same file) under hard bounds (message size, record count, bytes per exercise, dtypes limited
+to numbers and text), so nothing the submission writes is ever opened as a file or unpickled.
+A session that overruns its hard limit is killed whole, and one whose harness held bpteach's
+code for a service ends after that exercise; the next exercise starts a fresh one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from . import quotas, user_route, wire
 from . import sandbox as _sandbox
 from .harness import program
-from .wire import MAX_RECORDS, RECORD_HEADER_BYTES  # noqa: F401 (the tests read them here)
+from .wire import MAX_RECORDS as MAX_RECORDS  # re-exported: the tests read it here
 
 CELL_TIMEOUT = float(os.environ.get("BPTEACH_GRADER_CELL_TIMEOUT", 20))  # seconds for one exercise, in the sandbox
 HARD_LIMIT = float(os.environ.get("BPTEACH_GRADER_HARD_LIMIT", 60))  # seconds for one exercise, seen from outside
@@ -241,5 +242,3 @@ def _parse(header: dict, stream: bytes | memoryview, n_cases: int) -> RunResult:
         result.types.setdefault(n, {})
     return result
 
-
-_records, _array = wire.records, wire.decode  # the tests' names for them
