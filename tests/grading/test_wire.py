@@ -4,6 +4,7 @@ is not plain numbers or text. Exercise 7's service is bpteach's own backward pas
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -120,3 +121,18 @@ def test_exercise_7_service_is_bpteach_s_backward_pass() -> None:
     assert float(out[0][0]) == net.cost(X, Y)
     for got, want in zip(out[1:], [g.W[l] for l in keys] + [g.b[l] for l in keys], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_the_sandbox_modules_need_nothing_else_of_bpteach() -> None:
+    """Each module the harness program carries imports, of bpteach, only modules loaded before it there
+    (bpteach itself is hidden in the sandbox; a missing one would fail only inside it)."""
+    loaded: list[str] = []
+    for name in harness.SANDBOX_MODULES:
+        for node in ast.walk(ast.parse((PACKAGE / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                deps = [node.module] if node.module else [a.name for a in node.names]
+                assert node.level == 1 and set(deps) <= set(loaded), (name, deps)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                assert not any(m.split(".")[0] == "bpteach" for m in modules), (name, modules)
+        loaded.append(name)
