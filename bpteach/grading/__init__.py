@@ -4,31 +4,36 @@ Threat model. A submission is hostile code. The rule: nothing it runs can affect
 any file outside its own scratch folder, or any process once its exercise is over, and it
 cannot see the reference. The operating system enforces it, not Python:
 
-- One bubblewrap sandbox per submission (sandbox.py): new user, PID, IPC, network, UTS and
-  cgroup namespaces, uid 65534, no capabilities, --die-with-parent, an explicit environment
-  (no secret seed, no tokens), read-only /usr and Python install, bpteach itself covered by an
-  empty tmpfs, no repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp
-  as the only writable place (bwrap's own root and /dev are remounted read-only). No network:
-  nothing to connect to, not even the host's loopback. Where the grader can make one (root, a
-  pids cgroup), each sandbox gets a cgroup of at most 256 tasks: RLIMIT_NPROC does not hold
-  for root, and threads would otherwise take the host's PIDs.
-- Inside, the harness (harness.py, passed as text, never imported) forks one process per
-  exercise into a user and PID namespace of its own, where it is PID 1: when it ends, the
-  kernel kills whatever it started. A seccomp filter forbids new processes altogether
-  (threads are allowed), new namespaces and mounts, and memory held outside the address space
-  (memfd, System V shared memory and message queues, BPF); rlimits cap memory, CPU time, file
-  size and open files, a wall clock bounds the exercise, and the writable folder is emptied
-  before the next exercise.
-- What crosses back is a byte stream of (dtype, shape, raw bytes) records, parsed by the
-  grader under bounds on size and count; only numbers and text become arrays. Nothing is
-  unpickled and no file the submission wrote is ever opened. The grader judges the arrays in
-  its own process, against the reference it computes itself.
+- One bubblewrap sandbox per submission (sandbox.py; its cgroup and capped tmpfs, quotas.py):
+  new user, PID, IPC, network, UTS and cgroup namespaces, uid 65534, no capabilities,
+  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only /usr and
+  Python install, bpteach itself covered by an empty tmpfs, no repository, home, reports or
+  exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root and
+  /dev are remounted read-only). No network: nothing to connect to, not even the host's
+  loopback. Where the grader can make one (root, a pids cgroup), each sandbox gets a cgroup of
+  at most 256 tasks: RLIMIT_NPROC does not hold for root, and threads would otherwise take the
+  host's PIDs.
+- Inside, the harness (harness.py) runs the text of the grader's own files, sent in its argv
+  (harness.program), never an import from a path the sandbox can see. It forks one process per
+  exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
+  when it ends, the kernel kills whatever it started. A seccomp filter (seccomp.py) forbids new
+  processes altogether (threads are allowed), new namespaces and mounts, and memory held outside
+  the address space (memfd, System V shared memory and message queues, BPF); rlimits cap memory,
+  CPU time, file size and open files, a wall clock bounds the exercise, and the writable folder
+  is emptied before the next exercise.
+- What crosses back is a byte stream of (dtype, shape, raw bytes) records (wire.py, the same
+  code on both sides), parsed by the grader under bounds on size and count; only numbers and
+  text become arrays. Nothing is unpickled and no file the submission wrote is ever opened. The
+  grader judges the arrays in its own process (judge.py), against the reference it computes.
 - Where the grade depends on how the answer was made (exercise 5 counts the calls to f,
   exercise 7 logs every call to cost_and_gradients), those functions are evaluated and logged
-  by the harness, outside the exercise process: the submission gets a handle, and no
-  in-process trick (gc, ctypes, a forged record on its stream) reaches the count or the log.
+  by the harness (services.py), outside the exercise process: the submission gets a handle, and
+  no in-process trick (gc, ctypes, a forged record on its stream) reaches the count or the log.
+  Exercise 7's service is bpteach's own network and backward pass, whose modules travel as text
+  with that job alone: exercise 7's process can read them (they are not its answer), and the
+  harness ends after that job, so no later exercise's process is forked holding them.
 - Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), the
-  bundle's `user` route (sandbox.py) replaces bubblewrap's walls by the uid's: the harness runs
+  bundle's `user` route (user_route.py) replaces bubblewrap's walls by the uid's: the harness runs
   as the unprivileged user `student` (setpriv: no capabilities, no_new_privs, no groups, clean
   environment), with the same seccomp filter and rlimits; the bundle's sources and seed, the
   submission, the results folder and every bpteach copy are root's alone, the venv is read-only

@@ -18,13 +18,7 @@ from ..network import Network
 from .series import SERIES
 from .spec import Case, Exercise
 
-
-def _sig(z):
-    return sigmoid.f(z)
-
-
-def _dsig(z):
-    return sigmoid.df(z)
+_sig, _dsig = sigmoid.f, sigmoid.df  # the hints' f and f'
 
 
 def _net(rng, sizes):
@@ -100,7 +94,7 @@ def _ex4(rng):
 
 
 def _ex5_f(c, A):
-    """The hidden f of exercise 5; _Hidden in the kernel evaluates the same expression."""
+    """The hidden f of exercise 5; the harness-side Service (_EX5_SERVICE) evaluates the same expression."""
     return lambda t: float(np.sum(c * np.sin(3.0 * t)) + t @ A @ t)
 
 
@@ -206,9 +200,11 @@ _EX7_PREPARE = """
     _args["cost_and_gradients"] = _CostAndGradients(_case, sorted(_args["W"]))
 """
 
-# The reference J and gradients, evaluated in the harness, out of the submission's reach, with
-# the log of where it was called: the cost there, whether the point was one step W - lr dW from
-# the last one, and the last point and gradient.
+# The reference J and gradients, evaluated in the harness, out of the submission's reach: bpteach's own
+# Network.cost and bpteach.backprop.backward, the one backward pass (the modules in EX7_USES are sent as
+# text, services.py), with the log of where it was called: the cost there, whether the point was one
+# step W - lr dW from the last one, and the last point and gradient.
+EX7_USES = ("activations", "checks", "layers", "costs", "loops", "backprop", "network")
 _EX7_SERVICE = """
 class Service:
     def __init__(self, inputs):
@@ -218,6 +214,7 @@ class Service:
         self.X, self.Y = inputs["X"], inputs["Y"]
         self.costs, self.off_path = [], 0
         self.W = self.b = self.dW = self.db = None
+        self.net = bpteach.network.Network.from_params(inputs["W"], inputs["b"])  # the grader's own network
 
     def __call__(self, arrays):
         if [a.shape for a in arrays] != self.shapes:
@@ -233,15 +230,12 @@ class Service:
             far = [_np.max(_np.abs(u - v), initial=0.0) > 1e-12 * (1.0 + _np.max(_np.abs(v), initial=0.0))
                    for u, v in step]
             self.off_path += any(far)
-        m, n = X.shape[1], max(W) + 1
-        a = {1: X}
-        for l in sorted(W):
-            a[l + 1] = 1.0 / (1.0 + _np.exp(-(W[l] @ a[l] + b[l][:, None])))
-        J = 0.5 * float(_np.sum((Y - a[n]) ** 2)) / m
-        d = {n: -(Y - a[n]) * a[n] * (1 - a[n])}
-        for l in range(n - 1, 1, -1):
-            d[l] = (W[l].T @ d[l + 1]) * a[l] * (1 - a[l])
-        dW, db = {l: d[l + 1] @ a[l].T / m for l in W}, {l: d[l + 1].mean(axis=1) for l in W}
+        net = self.net
+        for l in self.keys:  # shapes and dtypes checked by the network
+            net.W[l], net.b[l] = W[l], b[l]
+        trace = net.forward(X)  # one forward pass for J and for bpteach.backprop's backward pass
+        g = bpteach.backprop.backward(net.W, net.fprime(trace), trace, Y)
+        J, dW, db = net.cost(X, Y, trace), dict(g.W), dict(g.b)
         self.costs.append(J)
         self.W, self.b, self.dW, self.db = W, b, dW, db
         return [_np.array([J])] + [dW[l] for l in self.keys] + [db[l] for l in self.keys]
@@ -254,7 +248,7 @@ class Service:
 
 def _descend(W, b, X, Y, lr, target, max_steps):
     """The reference: plain gradient descent that stops as soon as the mean cost reaches the target."""
-    net = network_of(W, b)
+    net = Network.from_params(W, b)
     for _ in range(max_steps):
         if net.cost(X, Y) <= target:
             return net
@@ -293,20 +287,11 @@ EXERCISES = [
              rtol=1e-8, prepare=_EX5_PREPARE, service=_EX5_SERVICE, private=("c", "A")),  # fmt: skip
     Exercise("ex6-batch-gradients", "batch_gradients", "Vectorised, batched gradients", 2, _ex6, items=("dW", "db")),
     Exercise("ex7-train", "gradient_descent", "Gradient descent until the cost is small", 2, _ex7,
-             prepare=_EX7_PREPARE, service=_EX7_SERVICE, items=("W", "b")),  # fmt: skip
+             prepare=_EX7_PREPARE, service=_EX7_SERVICE, uses=EX7_USES, items=("W", "b")),  # fmt: skip
 ]
 BY_ID = {e.grade_id: e for e in EXERCISES + SERIES}
 
 
-def network_of(W: dict, b: dict) -> Network:
-    """A sigmoid network holding copies of these parameters (shapes checked by Network)."""
-    sizes = [W[1].shape[1]] + [W[l].shape[0] for l in sorted(W)]
-    net = Network(sizes, "sigmoid")
-    for l in sorted(W):
-        net.W[l], net.b[l] = W[l], b[l]
-    return net
-
-
 def training_loss(W: dict, b: dict, X, Y) -> float:
     """Mean J of a sigmoid network with these parameters, computed by bpteach (ex7's judge)."""
-    return network_of(W, b).cost(X, Y)
+    return Network.from_params(W, b).cost(X, Y)

@@ -1,298 +1,25 @@
-"""`bpteach grade`: judge submissions in this (clean) process, from arrays the sandbox wrote."""
+"""`bpteach grade`: one submission through the pipeline, in this (clean) process: read it
+(submission.py), run each exercise in its sandboxed session (runner.py), judge what crossed back
+(judge.py), and fill the report."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-
-import numpy as np
 
 from . import runner
 from .assign import locked_hash, normalise
 from .catalogue import pick_seed, source_for, trusted_or_fail
-from .exercises import training_loss
+from .judge import _judge_arrays as _judge_arrays  # re-exported: where callers and tests have found them
+from .judge import flatten as flatten
+from .judge import judge_case
 from .spec import case_rng
+from .submission import MAX_BYTES as MAX_BYTES
+from .submission import MAX_CELLS as MAX_CELLS
+from .submission import find_solution, nbgrader, read, source_of
+from .submission import read_submission as read_submission
 
-MAX_BYTES = 20 * 1024**2
-MAX_CELLS = 10_000  # a notebook of the series has fewer than 100; each cell costs the grader (outside the sandbox)
 STATUSES = ("passed", "partial", "failed", "error", "syntax_error", "timeout", "missing", "not_attempted")
-
-
-def nbgrader(cell) -> dict:
-    """A cell's nbgrader metadata, keeping only fields of the right type: any shape in, a clean dict out."""
-    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
-    data = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
-    if not isinstance(data, dict):
-        return {}
-    clean = {k: data[k] for k in ("grade", "solution", "locked") if isinstance(data.get(k), bool)}
-    if isinstance(data.get("grade_id"), str):
-        clean["grade_id"] = data["grade_id"]
-    if isinstance(data.get("points"), (int, float)) and not isinstance(data.get("points"), bool):
-        clean["points"] = data["points"]
-    return clean
-
-
-def source_of(cell) -> str:
-    src = cell.get("source", "") if isinstance(cell, dict) else ""
-    if isinstance(src, list):
-        return "".join(x if isinstance(x, str) else "" for x in src)
-    return src if isinstance(src, str) else ""
-
-
-def read_submission(path: Path):
-    """The submission's cells as clean dicts (cell_type, source, nbgrader metadata), or an error message.
-
-    Whatever shape the JSON has, every cell comes out with a str type, a str source and
-    well-typed nbgrader fields, so nothing downstream can trip on it. Never raises.
-    """
-    try:
-        data = path.read_bytes()[: MAX_BYTES + 1]
-        if len(data) > MAX_BYTES:
-            return None, f"the file is larger than {MAX_BYTES // 1024**2} MB"
-        if not data.strip():
-            return None, "the file is empty"
-        raw = json.loads(data.decode("utf-8", errors="replace"))
-        if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
-            return None, "the file is JSON but not a notebook"
-        if "cells" in raw:  # nbformat 4: read the cells as they are, whatever their metadata's shape
-            cells = raw["cells"]
-        else:  # nbformat 3: let nbformat convert the worksheets (counted first: conversion is slow)
-            sheets = raw["worksheets"] if isinstance(raw["worksheets"], list) else []
-            n = sum(len(w["cells"]) for w in sheets if isinstance(w, dict) and isinstance(w.get("cells"), list))
-            if n > MAX_CELLS:
-                return None, f"the notebook has {n} cells, more than {MAX_CELLS}"
-            import nbformat  # its v3 converter; slow to import (jsonschema), and only needed here
-
-            cells = nbformat.reads(json.dumps(raw), as_version=4).get("cells", [])
-        if not isinstance(cells, list):
-            return None, f"the file could not be read as a notebook: its cells are a {type(cells).__name__}"
-        if len(cells) > MAX_CELLS:
-            return None, f"the notebook has {len(cells)} cells, more than {MAX_CELLS}"
-        return [_clean_cell(c) for c in cells if isinstance(c, dict)], None
-    except json.JSONDecodeError as err:
-        return None, f"the file is not valid JSON (truncated?): {err.msg} at line {err.lineno}"
-    except Exception as err:
-        return None, f"the file could not be read as a notebook: {type(err).__name__}: {err}"
-
-
-def _clean_cell(cell: dict) -> dict:
-    kind = cell.get("cell_type")
-    return {"cell_type": kind if isinstance(kind, str) else "unknown", "source": source_of(cell),
-            "metadata": {"nbgrader": nbgrader(cell)}}  # fmt: skip
-
-
-def submission_bytes(path: Path) -> bytes:
-    """What the hidden inputs are derived from (with the secret seed): the file's content, as read."""
-    try:
-        return Path(path).read_bytes()[: MAX_BYTES + 1]
-    except OSError:
-        return b""
-
-
-def find_solution(cells, exercise):
-    """The submission's cell for an exercise: by grade_id, else by `def function(`; the last wins."""
-    name = exercise.names[0]
-    by_id = [c for c in cells if nbgrader(c).get("grade_id") == exercise.grade_id]
-    code_by_id = [c for c in by_id if c.get("cell_type") == "code"]
-    if code_by_id:
-        return code_by_id[-1], len(code_by_id) > 1, None
-    by_name = [c for c in cells if c.get("cell_type") == "code" and f"def {name}(" in source_of(c)]
-    if by_name:
-        return by_name[-1], len(by_name) > 1, None
-    if by_id:
-        return None, False, f"the solution cell is now a {by_id[-1].get('cell_type')} cell, not code"
-    return None, False, f"no cell defines {name}() and no cell has grade_id {exercise.grade_id}"
-
-
-def flatten(value, path="out", out=None):
-    """Leaves of nested tuples/dicts, named like the kernel-side flatten in runner.py."""
-    out = {} if out is None else out
-    if isinstance(value, dict):
-        for k, v in value.items():
-            flatten(v, f"{path}__{k}", out)
-    elif isinstance(value, (tuple, list)):
-        for i, v in enumerate(value):
-            flatten(v, f"{path}__{i}", out)
-    else:
-        out[path] = np.asarray(value)
-    return out
-
-
-def _close(a, b, rtol):
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or a.dtype.kind not in "fiu":
-        return False
-    scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-300)
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(a - b) <= rtol * np.abs(b) + 1e-9 * scale))
-
-
-def _label(exercise, path: str, keyed: bool = False) -> str:
-    """`out__1__2` -> "db, key 2" when the exercise names its items, else "item 1, key 2";
-    a result that is a dict (keyed by layer) -> "key 2"."""
-    if path == "out":
-        return "the result"
-    parts = path.split("__")[1:]
-    items = getattr(exercise, "items", ())
-    named = items and parts[0].isdigit() and int(parts[0]) < len(items) and not keyed
-    head = items[int(parts[0])] if named else f"{'key' if keyed else 'item'} {parts[0]}"
-    return ", key ".join([head, *parts[1:]])
-
-
-def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True, keyed=False) -> bool:
-    """Each expected array against the .npy the kernel wrote: present, shape, float64, finite, value.
-
-    Only what crossed the boundary is judged; the type name the kernel reports only explains
-    why nothing crossed (a list, a user class), it never passes anything.
-    """
-    ok = True
-    for path, want in expected.items():
-        label, got = _label(exercise, path, keyed), outputs.get(path)
-        if not check(f"{label}: returned", isinstance(got, np.ndarray),
-                     f"{label}: expected a numpy array, got {types.get(path) or 'nothing'}"):  # fmt: skip
-            ok = False
-            continue
-        transposed = got.shape == want.shape[::-1] and got.ndim == 2
-        if not check(f"{label}: shape", got.shape == want.shape,
-                     f"{label}: shape {got.shape}, expected {want.shape}"
-                     + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if transposed else "")):  # fmt: skip
-            ok = False
-            continue
-        counts = want.dtype.kind in "iu"  # a count (terms, multiplications): any integer type, judged exactly
-        if not counts and got.ndim == 0 and got.dtype.kind in "iu" and abs(int(got)) <= 2**53:
-            got = got.astype(np.float64)  # a plain Python int (`return 0`) is that float exactly: fair to take
-        if not check(f"{label}: dtype", got.dtype.kind in "iu" if counts else got.dtype == np.float64,
-                     f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):  # fmt: skip
-            ok = False
-            if got.dtype.kind not in "fiu":  # bool, complex, text: not a number to compare
-                continue
-        if not check(f"{label}: finite", bool(np.all(np.isfinite(got))),
-                     f"{label}: contains NaN or infinity"):  # fmt: skip
-            ok = False
-            continue
-        diff = float(np.max(np.abs(got.astype(float) - want))) if got.size else 0.0
-        same = np.array_equal(got, want) if counts else _close(got, want, exercise.rtol)
-        if values and not check(f"{label}: value", same,
-                                f"{label}: wrong values (max difference {diff:.2e})"):  # fmt: skip
-            ok = False
-    return ok
-
-
-def _judge_inputs(exercise, case, inputs_after, check) -> bool:
-    """Every array the function received must come back unchanged; no record of it is a failure."""
-    ok = True
-    given = {k: v for k, v in case.inputs.items() if k not in exercise.private}
-    for name, original in flatten(given, "in").items():
-        if original.dtype.kind not in "fiu" or original.ndim == 0:
-            continue  # a float or int argument cannot be changed in place
-        what = name[4:].replace("__", "[", 1) + ("]" if "__" in name[4:] else "")
-        after = inputs_after.get(name)
-        if not check(f"input {what}: recorded", isinstance(after, np.ndarray),
-                     f"no record of the input {what} after the call: the evidence is missing, "
-                     "so the check fails"):  # fmt: skip
-            ok = False
-        elif not check(f"input {what} unchanged", after.shape == original.shape and np.array_equal(after, original),
-                       f"your function changed its input {what} in place"):  # fmt: skip
-            ok = False
-    return ok
-
-
-def _evidence(inputs_after, name, kind="f", ndim=None):
-    """An evidence array the harness-side service recorded (`sv__...`), or None if absent or malformed.
-
-    `ndim=0` asks for one number (the kernel saves it as shape (1,)), returned as a 0-d array.
-    """
-    got = inputs_after.get(f"sv__{name}")
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in kind:
-        return None
-    if ndim == 0:
-        return got.reshape(()) if got.size == 1 and got.ndim <= 1 else None
-    return got if ndim is None or got.ndim == ndim else None
-
-
-def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list[dict]]:
-    checks = []
-
-    def check(name, ok, message=""):
-        checks.append({"name": name, "passed": bool(ok), "message": "" if ok else message})
-        return ok
-
-    if case.judge == "descent":
-        return _judge_training(exercise, case, outputs, inputs_after, types, check), checks
-    expected = flatten(case.expected)
-    ok = _judge_arrays(exercise, expected, outputs, types, check, keyed=isinstance(case.expected, dict))
-    ok = _judge_inputs(exercise, case, inputs_after, check) and ok
-    if case.judge == "central_difference":
-        n, calls = case.inputs["theta"].size, _evidence(inputs_after, "calls", "iu", 0)
-        ok = check("f called twice per coordinate", calls is not None and int(calls) == 2 * n,
-                   "no record of the calls to f: the evidence is missing" if calls is None else
-                   f"f was called {int(calls)} times; a central difference calls it twice per coordinate "
-                   f"(2 × {n} = {2 * n})") and ok  # fmt: skip
-    if not ok:
-        got = {k: v for k, v in outputs.items() if k in expected}
-        for hint, wrong in case.mistakes.items():
-            w = flatten(wrong)
-            if set(w) <= set(got) and all(_close(got[k], w[k], 1e-6) for k in w):
-                checks.append({"name": "hint", "passed": False, "message": f"looks like: {hint}"})
-                break
-    return ok, checks
-
-
-def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool:
-    """The learner's gradient descent, judged by where it went, not only where it ended.
-
-    The cost function the grader handed in (evaluated in the harness) logged every call: the cost there, whether the
-    point was one step `W - lr dW` from the last, and the last point and gradient.
-    """
-    inp, target = case.inputs, case.expected
-    W0, b0 = inp["W"], inp["b"]
-    if not _judge_arrays(exercise, flatten((W0, b0)), outputs, types, check, values=False):
-        check("returned (W, b)", False, "gradient_descent must return (W, b): two dicts of float64 arrays, "
-                                        "keyed and shaped like the W and b it was given")  # fmt: skip
-        return False
-    W = {l: outputs[f"out__0__{l}"] for l in W0}
-    b = {l: outputs[f"out__1__{l}"] for l in b0}
-    ok = _judge_inputs(exercise, case, inputs_after, check)
-    costs, off = _evidence(inputs_after, "costs", "f", 1), _evidence(inputs_after, "off_path", "iu", 0)
-    last = {k: {l: inputs_after.get(f"sv__last__{k}__{l}") for l in W0} for k in ("W", "b", "dW", "db")}
-    if not check("the grader's record of the descent", costs is not None and off is not None,
-                 "no record of the calls to cost_and_gradients: the evidence is missing, "
-                 "so the check fails"):  # fmt: skip
-        return False
-    if not check("gradient steps taken", costs.size >= 2,
-                 f"cost_and_gradients was called {costs.size} times: take gradient steps with it"):  # fmt: skip
-        return False
-    J0 = training_loss(W0, b0, inp["X"], inp["Y"])
-    ok = check("started from the given W and b", np.isclose(costs[0], J0, rtol=1e-9, atol=0),
-               f"the first cost was {costs[0]:.4g}, but the W and b given cost {J0:.4g}: "
-               "start from them") and ok  # fmt: skip
-    ok = check("every step is W - lr dW", int(off) == 0,
-               f"{int(off)} of the {costs.size - 1} moves were not one step W - lr·dW (lr = {inp['lr']:g}) "
-               "from the point before") and ok  # fmt: skip
-    arrays = all(isinstance(v, np.ndarray) for d in last.values() for v in d.values())
-    at_last = arrays and all(_close(W[l], last["W"][l], 1e-12) and _close(b[l], last["b"][l], 1e-12) for l in W0)
-    one_more = arrays and all(
-        _close(W[l], last["W"][l] - inp["lr"] * last["dW"][l], 1e-9)
-        and _close(b[l], last["b"][l] - inp["lr"] * last["db"][l], 1e-9)
-        for l in W0
-    )
-    ok = check("returned where the descent ended", at_last or one_more,
-               "the W and b returned are not the last point of the descent (nor one step from it)") and ok  # fmt: skip
-    ok = check("the cost fell", costs[-1] < costs[0],
-               f"the cost went from {costs[0]:.4g} to {costs[-1]:.4g}: it should fall") and ok  # fmt: skip
-    try:
-        loss = training_loss(W, b, inp["X"], inp["Y"])
-    except (ValueError, TypeError) as err:
-        check("parameters fit together", False, f"the returned parameters do not form a network: {err}")
-        return False
-    ok = check(f"mean J <= {target}", bool(np.isfinite(loss)) and loss <= target,
-               f"mean J on the hidden data is {loss:.4f}, the target is {target}") and ok  # fmt: skip
-    early = int(np.sum(costs[:-1] <= target))
-    ok = check("stopped at the target", early == 0,
-               f"it kept stepping after the cost reached {target} ({early} more steps): "
-               "stop as soon as J <= target") and ok  # fmt: skip
-    return ok
 
 
 def grade_submission(path, source: Path | None = None, seed: int | None = None, sandbox: str = "bwrap") -> dict:
@@ -306,7 +33,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     """
     path = Path(path)
     seed = pick_seed(seed)
-    cells, problem = read_submission(path)
+    data, cells, problem = read(path)  # the file is read here, once
     source = Path(source) if source else source_for(path, cells or [])
     setup, exercises, locked = trusted_or_fail(source)
     session = runner.Session(sandbox)
@@ -341,7 +68,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
                                                "NotImplementedError; nothing to grade"})  # fmt: skip
             continue
         try:
-            _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report)
+            _run_and_judge(exercise, index, data, seed, setup, solution, session, entry, report)
         except Exception as err:  # the grader's own failure on this exercise: an entry, the others still graded
             session.close()  # whatever state the harness is in, the next exercise starts a fresh one
             entry["points"], entry["status"] = 0.0, "error"
@@ -352,10 +79,11 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     return report
 
 
-def _run_and_judge(exercise, index, path, seed, setup, solution, session, entry, report) -> None:
+def _run_and_judge(exercise, index, data, seed, setup, solution, session, entry, report) -> None:
     """Run one exercise in the session, judge each of its cases, fill its entry."""
-    cases = exercise.make_cases(case_rng(seed, submission_bytes(path), index))
-    run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service)
+    cases = exercise.make_cases(case_rng(seed, data, index))
+    run = session.run(setup, solution, exercise.function, cases, exercise.prepare, exercise.service,
+                      exercise.uses)
     entry["seconds"] = round(run.seconds, 2)
     if run.truncated_output:
         report["notes"].append(f"{exercise.grade_id}: output was cut at {runner.OUTPUT_BUDGET // 1024} KiB")

@@ -133,6 +133,7 @@ def results(report: dict) -> dict:
 def run(root: Path) -> int:
     """Grade the submission under ROOT/submission and write ROOT/results/results.json."""
     from . import sandbox as _sandbox
+    from . import user_route
     from .batch import GradingError, sources
     from .grade import grade_submission
     from .sandbox import SandboxUnavailable
@@ -147,12 +148,12 @@ def run(root: Path) -> int:
         if not notebooks:
             raise GradingError("no .ipynb file was submitted")
         if mode == "auto":
-            mode = _sandbox.route()
+            mode = user_route.route()
         elif mode == "bwrap":
             _sandbox.check()
         if mode == "user":  # before any student code runs: answers, seed and verdict out of its reach
             copies = _sandbox.bpteach_copies(["/usr", sys.prefix, sys.base_prefix])
-            _sandbox.protect([root / "source", root / "submission", target.parent, *copies])
+            user_route.protect([root / "source", root / "submission", target.parent, *copies])
         path = notebooks[0]
         source = sources().get(config.get("source", WORKBOOK))
         if source is None:
@@ -168,7 +169,7 @@ def run(root: Path) -> int:
                       "visibility": "visible", "tests": []}, 1  # fmt: skip
     if mode == "user":  # nothing of the student's may outlive the grading to touch results.json
         try:
-            _sandbox.kill_user(_sandbox.student_uid())
+            user_route.kill_user(user_route.student_uid())
         except SandboxUnavailable:
             pass  # no such user: no student code ran
     data["execution_time"] = round(time.monotonic() - start, 2)

@@ -10,42 +10,27 @@ package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writa
 No repository, home folder, reports folder or exercise source is mounted.
 
 Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), bubblewrap
-cannot start. A grader running as root then takes the `user` route: `user_command` starts the
-harness as an unprivileged user (`student`, made by the bundle's setup.sh) with setpriv: no
-capabilities, no_new_privs, groups cleared, a clean environment; the harness adds its seccomp filter
-and rlimits (RLIMIT_NPROC now holds: the uid is not root). What keeps the answers and the verdict out
-of reach is file ownership: `protect` makes the bundle's sources, seed, submission, results and every
-bpteach copy on the path readable by root only, and `kill_user` ends every process of that uid
-before anything is judged or written.
+cannot start; a grader running as root then takes the `user` route (user_route.py). The cgroup and
+the capped tmpfs a sandbox gets where the grader can make them are quotas.py's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import pwd
 import shutil
-import signal
-import stat
 import subprocess
 import sys
 import sysconfig
-import tempfile
-import time
 from pathlib import Path
+
+from .quotas import TMPFS_BYTES
 
 MEMORY_BYTES = int(os.environ.get("BPTEACH_SANDBOX_MEMORY", 2 * 1024**3))  # address space per exercise process
 CPU_SECONDS = int(os.environ.get("BPTEACH_SANDBOX_CPU", 60))  # CPU time per exercise process
 FILE_BYTES = 64 * 1024**2  # largest file it may write
 PROCESSES = 64  # RLIMIT_NPROC inside the exercise's user namespace
 FILES = 256  # RLIMIT_NOFILE: bounds what pipes and sockets can hold in kernel buffers
-PIDS = 256  # tasks (processes and threads) of one sandbox, where a pids cgroup can be made
-TMPFS_BYTES = 256 * 1024**2  # the only writable place
-# Files and folders in it: each costs kernel memory (inodes, dentries) that no rlimit counts; without a
-# cap, empty folders made for 17 s grew the host's slab by 3 GB. bwrap's own tmpfs takes a size only,
-# so a grader that can mount (root) makes the tmpfs itself, with nr_inodes (`scratch`).
-TMPFS_INODES = 16384
 
 # The environment inside: nothing of the grader's (no BPTEACH_GRADER_SEED, no tokens, no HOME).
 ENVIRONMENT = {
@@ -61,7 +46,6 @@ ENVIRONMENT = {
 }
 
 PACKAGE = "the Debian/Ubuntu package `bubblewrap` (apt-get install bubblewrap)"
-STUDENT = "student"  # the unprivileged user of the `user` route (the Gradescope bundle's setup.sh makes it)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -137,87 +121,6 @@ def check() -> str:
     return "bwrap"
 
 
-def scratch() -> str | None:
-    """A tmpfs of TMPFS_BYTES and TMPFS_INODES for one sandbox's /tmp, or None where the grader cannot
-    mount (not root, or a container without CAP_SYS_ADMIN). It sits one level inside a folder only root
-    can enter, so no other user of the host reaches it while it is mounted."""
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        return None
-    outer = tempfile.mkdtemp(prefix="bpteach-scratch-")
-    inner = os.path.join(outer, "tmp")
-    os.mkdir(inner)
-    options = f"size={TMPFS_BYTES},nr_inodes={TMPFS_INODES},mode=1777,nosuid,nodev"
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "bpteach-scratch", inner], capture_output=True)
-    if done.returncode != 0:
-        shutil.rmtree(outer, ignore_errors=True)
-        return None
-    return inner
-
-
-def release_scratch(inner: str | None) -> None:
-    """Unmount and remove what `scratch` made (lazily: the sandbox's last task may still be exiting)."""
-    if inner:
-        subprocess.run(["umount", "-l", inner], capture_output=True)
-        shutil.rmtree(os.path.dirname(inner), ignore_errors=True)
-
-
-def pids_cgroup() -> str | None:
-    """A new pids cgroup capped at PIDS tasks for one sandbox, or None where the grader cannot make one.
-
-    RLIMIT_NPROC does not hold for a grader running as root (the sandbox's uid is root outside),
-    and threads are allowed: without this, one exercise could start threads until the host has
-    no PID left (pid_max is often 32768), for every other process and every other submission.
-    """
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, where = line.split(":", 2)
-        if "pids" in controllers.split(","):  # cgroup v1
-            parent = Path("/sys/fs/cgroup/pids") / where.lstrip("/")
-        elif controllers == "" and "pids" in _read(Path("/sys/fs/cgroup", where.lstrip("/"), "cgroup.subtree_control")):
-            parent = Path("/sys/fs/cgroup", where.lstrip("/"))  # cgroup v2, pids delegated to children
-        else:
-            continue
-        try:
-            group = Path(tempfile.mkdtemp(prefix="bpteach-sandbox-", dir=parent))
-        except OSError:
-            continue
-        try:
-            (group / "pids.max").write_text(str(PIDS))
-            return str(group)
-        except OSError:
-            release(str(group))
-    return None
-
-
-def release(group: str | None) -> None:
-    """Remove a cgroup pids_cgroup made (once its tasks are gone)."""
-    for _ in range(300 if group else 0):  # the sandbox's last tasks may take a moment to be reaped
-        try:
-            os.rmdir(group)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.01)
-
-
-def in_cgroup(group: str | None, argv: list[str]) -> list[str]:
-    """argv, started inside `group` (before bwrap runs, so every task of the sandbox is in it)."""
-    if not group:
-        return argv
-    return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(group, "cgroup.procs"), *argv]
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
 def available() -> bool:
     """Whether a sandbox starts here (check() says why not)."""
     try:
@@ -230,45 +133,6 @@ def _refusal(why: str) -> str:
     return (f"cannot sandbox the submissions: {why}. Install {PACKAGE} on a kernel that allows "
             "unprivileged user namespaces, or pass --no-sandbox to run student code without "
             "OS isolation (every report then says \"sandbox\": \"none\").")  # fmt: skip
-
-
-# -- the route without user namespaces: an unprivileged uid ----------------------------------
-
-
-def student_uid() -> int:
-    """The uid student code runs as on the `user` route: $BPTEACH_STUDENT_UID (tests), else `student`'s."""
-    if os.environ.get("BPTEACH_STUDENT_UID"):
-        return int(os.environ["BPTEACH_STUDENT_UID"])
-    try:
-        return pwd.getpwnam(STUDENT).pw_uid
-    except KeyError:
-        raise SandboxUnavailable(f"there is no user {STUDENT!r} to run student code as (the bundle's setup.sh "
-                                 f"makes one: useradd --system --no-create-home {STUDENT})") from None  # fmt: skip
-
-
-def user_command(python: str, harness: str, limits_json: str, uid: int) -> list[str]:
-    """The argv that starts the harness as `uid`: no capabilities, no new privileges, no groups."""
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        raise SandboxUnavailable("setpriv (util-linux) is not installed")
-    if os.geteuid() != 0:
-        raise SandboxUnavailable("the route without user namespaces needs a grader running as root")
-    if uid == 0:
-        raise SandboxUnavailable("student code may not run as root")
-    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs", "--", python, "-I", "-B", "-c", harness, limits_json]  # fmt: skip
-
-
-def route() -> str:
-    """'bwrap' where bubblewrap starts; else 'user' where the grader is root and a student user exists."""
-    try:
-        return check()
-    except SandboxUnavailable as err:
-        try:
-            user_command(sys.executable, "", "{}", student_uid())
-        except SandboxUnavailable as why:
-            raise SandboxUnavailable(f"{err} Nor can it run student code as another user: {why}.") from None
-        return "user"
 
 
 def bpteach_copies(roots=()) -> list[str]:
@@ -292,69 +156,3 @@ def bpteach_copies(roots=()) -> list[str]:
     return sorted(found)
 
 
-def protect(paths) -> None:
-    """Readable by root only: what the student user must never read (answers, seed) or write (results)."""
-    for path in paths:
-        try:
-            mode = os.stat(path).st_mode
-            os.chmod(path, stat.S_IMODE(mode) & 0o700)
-        except FileNotFoundError:
-            pass
-
-
-def _uids(pid: str) -> set[int]:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            line = next(ln for ln in f if ln.startswith("Uid:"))
-    except (OSError, StopIteration):
-        return set()
-    return {int(u) for u in line.split()[1:]}
-
-
-def kill_user(uid: int) -> int:
-    """SIGKILL every process with uid among its ids, until none is left; how many were killed.
-
-    A process group kill misses what started a session of its own; the uid misses nothing."""
-    killed = 0
-    for _ in range(200):
-        pids = [p for p in os.listdir("/proc") if p.isdigit() and uid in _uids(p)]
-        if not pids:
-            return killed
-        for pid in pids:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        time.sleep(0.01)
-    return killed
-
-
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # where any uid may create files
-
-
-def remove_user_files(uid: int, roots=SHARED_WRITABLE) -> int:
-    """Remove what `uid` left in the shared writable folders (and in world-writable folders of theirs);
-    how many entries. On the `user` route nothing else bounds them: files a submission leaves there
-    would fill the disk or /dev/shm (memory) for the next classmate, or wait for their code."""
-    removed = 0
-    for root in roots:
-        try:
-            entries = list(os.scandir(root))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if info.st_uid == uid:
-                if stat.S_ISDIR(info.st_mode):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
-                removed += 1
-            elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:  # another's world-writable folder
-                removed += remove_user_files(uid, (entry.path,))
-    return removed

@@ -26,13 +26,14 @@ class Case:
 @dataclass
 class Exercise:
     grade_id: str
-    function: str  # what the kernel calls: the learner's function, or a local that `prepare` builds
+    function: str  # what the exercise process calls: the learner's function, or a local that `prepare` builds
     title: str
     points: int
     make_cases: Callable[[np.random.Generator], list[Case]]
     rtol: float = 1e-7
-    prepare: str = ""  # trusted kernel-side code run right before the call, where `_args` and `_case` are in scope
+    prepare: str = ""  # trusted code run in the exercise process before the call; `_args` and `_case` in scope
     service: str = ""  # trusted harness-side `class Service` that `prepare`'s handles call through `_call`
+    uses: tuple[str, ...] = ()  # bpteach modules `service` calls (as `bpteach.<name>`), sent as text, in order
     defines: tuple[str, ...] = ()  # the functions the solution cell defines (default: `function`)
     private: tuple[str, ...] = ()  # inputs `prepare` consumes: never handed to the learner's function
     items: tuple[str, ...] = ()  # names of the returned tuple's items, for the report

@@ -8,7 +8,7 @@ import pytest
 from shared import GOOD, SANDBOXES, SETUP, cases
 
 from bpteach.grading import runner
-from bpteach.grading.harness import frame
+from bpteach.grading.wire import frame
 
 SERVICE = """
 class Service:
@@ -120,3 +120,22 @@ def test_service_evidence_is_the_harness_own(where):
     bad = '    _call(_case, [_np.zeros(7)])\n'
     run = runner.run_exercise(SETUP, GOOD, "output_delta", cases(), bad, sandbox=where, service=SERVICE)
     assert run.status == "error" and "one array shaped like y" in run.message
+
+
+REFERENCE_SERVICE = SERVICE.replace("self.calls += 1", "self.calls += 1 + 0 * bpteach.activations.sigmoid.f(0.0)")
+SEES_REFERENCE = "import sys\nassert not [m for m in sys.modules if m.startswith('_bpteach_reference')], 'held'\n"
+
+
+@pytest.mark.parametrize("where", SANDBOXES)
+def test_bpteach_code_sent_for_a_service_reaches_no_later_exercise(where):
+    """A service that uses bpteach's modules (exercise 7's) gets their text with its own job; the harness
+    that held them ends after that job, so the next exercise's process is forked from a fresh one."""
+    prepare = '    _args["y"] = _call(_case, [_args["y"]])[0] / 2\n'
+    with runner.Session(where) as session:
+        run = session.run(SETUP, SEES_REFERENCE.replace("not ", "") + GOOD, "output_delta", cases(), prepare,
+                          REFERENCE_SERVICE, ("activations",))  # fmt: skip
+        assert run.status == "ok", run.message  # this exercise's own process holds them: they are its service's
+        assert int(run.inputs_after[0]["sv__calls"]) == 1
+        assert session.proc is None  # the harness that held them is gone
+        run = session.run(SETUP, SEES_REFERENCE + GOOD, "output_delta", cases())
+        assert run.status == "ok", run.message

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bpteach.grading import sandbox
+from bpteach.grading import quotas, sandbox
 
 pytestmark = pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here")
 
@@ -40,7 +40,7 @@ def test_a_folder_flood_stops_at_the_scratch_inode_cap():
     flood = ("import errno, os, time\nn, end = 0, time.monotonic() + 20\n"
              "try:\n    while time.monotonic() < end:\n        os.mkdir(f'/tmp/d{n}'); n += 1\n"
              "except OSError as e:\n    print(n, errno.errorcode[e.errno])\nelse:\n    print(n, 'none')\n")  # fmt: skip
-    scratch = sandbox.scratch()
+    scratch = quotas.scratch()
     assert scratch is not None, "root, yet the capped tmpfs could not be mounted"
     before = _slab_kib()
     try:
@@ -48,7 +48,7 @@ def test_a_folder_flood_stops_at_the_scratch_inode_cap():
                               env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)  # fmt: skip
         grown = _slab_kib() - before
     finally:
-        sandbox.release_scratch(scratch)
+        quotas.release_scratch(scratch)
     made, why = done.stdout.split()
-    assert why == "ENOSPC" and int(made) < sandbox.TMPFS_INODES, done.stdout + done.stderr
+    assert why == "ENOSPC" and int(made) < quotas.TMPFS_INODES, done.stdout + done.stderr
     assert grown < 256 * 1024, f"the host's slab grew by {grown / 1024:.0f} MiB"

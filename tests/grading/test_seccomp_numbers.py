@@ -1,6 +1,6 @@
 """The seccomp filters' hand-written numbers against the platform's own headers.
 
-The harness's filter (bpteach/grading/harness.py `_ARCH`) and the tests' Docker stand-in
+The harness's filter (bpteach/grading/seccomp.py `_ARCH`) and the tests' Docker stand-in
 (tests/grading/no_userns.py `ARCH`) name each syscall, audit architecture and clone flag by number.
 A wrong number fails open: the call it meant to refuse goes through. The source of truth is the
 kernel's UAPI headers (<asm/unistd.h>, <linux/audit.h>, <linux/sched.h>); a C compiler evaluates
@@ -18,7 +18,7 @@ from pathlib import Path
 import no_userns
 import pytest
 
-from bpteach.grading import harness
+from bpteach.grading import seccomp
 
 AUDIT = {"x86_64": "AUDIT_ARCH_X86_64", "aarch64": "AUDIT_ARCH_AARCH64"}
 
@@ -44,27 +44,27 @@ def _from_headers(tmp_path: Path, macros: dict[str, str]) -> dict[str, int]:
 
 def _machine() -> str:
     machine = platform.machine()
-    if machine not in harness._ARCH:
+    if machine not in seccomp._ARCH:
         pytest.skip(f"no seccomp table for {machine}: the harness runs without its filter there")
     return machine
 
 
 def test_harness_filter_numbers_match_headers(tmp_path: Path) -> None:
     machine = _machine()
-    audit, numbers, x32 = harness._ARCH[machine]
+    audit, numbers, x32 = seccomp._ARCH[machine]
     macros = {name: f"__NR_{name}" for name in numbers}
     macros["audit"] = AUDIT[machine]
     if x32 is not None:
         macros["x32"] = "__X32_SYSCALL_BIT"
     macros["CLONE_THREAD"] = "CLONE_THREAD"
     truth = _from_headers(tmp_path, macros)
-    ours = {**numbers, "audit": audit, "CLONE_THREAD": harness._CLONE_THREAD}
+    ours = {**numbers, "audit": audit, "CLONE_THREAD": seccomp._CLONE_THREAD}
     if x32 is not None:
         ours["x32"] = x32
     assert ours == truth
     # every call the filter means to refuse has a number here, unless the architecture lacks it
     # (aarch64 has no fork or vfork: libc makes them with clone, which the filter judges)
-    missing = [name for name in ("fork", "vfork", *harness._DENIED) if name not in numbers]
+    missing = [name for name in ("fork", "vfork", *seccomp._DENIED) if name not in numbers]
     assert set(missing) <= {"fork", "vfork"} and (machine != "x86_64" or not missing)
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bpteach.grading import sandbox
+from bpteach.grading import user_route
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (the route's grader is root)")
 UID = 64999  # a uid nobody uses here, as the student's
@@ -26,6 +26,6 @@ def test_the_student_uids_files_are_removed_and_no_others(tmp_path):
         os.chown(path, UID, UID)
     os.lchown(shared / "link", UID, UID)
     os.chmod(flood / "a", 0)  # a folder its owner locked: root removes it anyway
-    assert sandbox.remove_user_files(UID, (str(shared),)) == 4
+    assert user_route.remove_user_files(UID, (str(shared),)) == 4
     assert sorted(p.name for p in shared.iterdir()) == [".X11-unix", "grader"]
     assert list(other.iterdir()) == [] and os.path.exists("/etc/passwd")

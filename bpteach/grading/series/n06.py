@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import backprop
 from ...network import Network
 from ...paths import path_terms
 from ..spec import Case, Exercise
@@ -70,8 +71,8 @@ def _leaky_cases(rng):
         z = rng.normal(size=(sl,) if m is None else (sl, m))
         z.flat[:: 3] = 0.0
         alpha = float(rng.uniform(0.05, 0.3))
-        back = W_l.T @ d1
-        good = back * _leaky(z, alpha)
+        back = W_l.T @ d1  # the hints' products with other slopes
+        good = backprop.hidden_delta(W_l, d1, _leaky(z, alpha))  # step 2, with the leaky unit's slope
         a = np.maximum(z, alpha * z)
         cases.append(Case({"W_l": W_l, "delta_next": d1, "z_l": z, "alpha": alpha}, good, {
             "the plain ReLU's slope: for z < 0 the leaky unit still passes alpha": back * (z > 0),

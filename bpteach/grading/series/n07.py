@@ -52,7 +52,7 @@ def _dropout_cases(rng):
         keep = float(rng.uniform(0.5, 0.9))
         mask = (rng.uniform(size=(sl, m)) < keep).astype(float)
         mask[0, 0], mask[-1, -1] = 0.0, 1.0  # both kinds of unit in every case
-        back = (W_l.T @ d1) * fp
+        back = backprop.hidden_delta(W_l, d1, fp)  # step 2, before the mask
         good = back * mask / keep
         cases.append(Case({"W_l": W_l, "delta_next": d1, "fprime_z": fp, "mask": mask, "keep": keep}, good, {
             "the mask is missing: a dropped unit took no part in the forward pass": back / keep,
