@@ -27,6 +27,7 @@ def _cases(rng):
     for sizes in ([3, 5, 2, 4, 3], [4, 2, 6, 3]):
         W = {l: rng.normal(size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))}
         delta_out = rng.normal(0.0, 0.1, size=sizes[-1])
+        delta_out[:2] = np.abs(delta_out[:2]) * [1.0, -1.0]  # both signs: else |delta| = +-delta, and two slips agree
         good = _bound(W, delta_out, np.abs, np.abs)
         cases.append(Case({"W": W, "delta_out": delta_out}, good, {
             "the absolute values are missing: terms of either sign could add up, so bound |W| and |delta|":
