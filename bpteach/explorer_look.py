@@ -90,27 +90,32 @@ class SidePlots:
 
 class EchoFilter:
     """Which values arriving from a browser slider are late echoes. When the view moves a slider to a new
-    position (reset, a preset, a training step), the browser may still send the position it had before; such a
-    value, within `seconds`, is an echo and must not reach the model. Only positions a sync replaced are kept,
-    so a quick move back and forth by hand stays a move."""
+    position (reset, a preset, a training step), the browser may still send the positions it had before; such a
+    value, until `seconds` after the view last moved that slider, is an echo and must not reach the model. Only
+    positions a sync replaced are kept, so a quick move back and forth by hand stays a move. The window runs
+    from the last move, not from each replaced position: a long training run followed by a reset keeps every
+    position it showed, however slowly a loaded machine stepped."""
+
+    KEEP = 64  # positions kept per slider: a long training run shows many, the browser echoes only recent ones
 
     def __init__(self, seconds: float = 3.0) -> None:
         self.seconds = seconds
-        self._replaced: dict[str, list[tuple[float, float]]] = {}  # slider id -> (old position, when)
+        self._replaced: dict[str, tuple[float, list[float]]] = {}  # slider id -> (last move, old positions)
 
     def send(self, slider, value: float) -> None:
         """Show `value` on the slider, remembering the position it replaces."""
         now = time.monotonic()
-        kept = [(v, t) for v, t in self._replaced.get(slider.model_id, []) if now - t < self.seconds]
+        last, kept = self._replaced.get(slider.model_id, (now, []))
+        kept = kept if now - last < self.seconds else []
         if abs(value - slider.value) >= slider.step / 2:
-            kept.append((slider.value, now))
-        self._replaced[slider.model_id] = kept
+            kept = [*kept, slider.value][-self.KEEP :]
+        self._replaced[slider.model_id] = (now, kept)
         slider.value = value
 
     def is_late_echo(self, slider, value: float) -> bool:
-        now = time.monotonic()
-        replaced = self._replaced.get(slider.model_id, [])
-        return any(abs(value - v) < slider.step / 2 and now - t < self.seconds for v, t in replaced)
+        last, kept = self._replaced.get(slider.model_id, (float("-inf"), []))
+        recent = time.monotonic() - last < self.seconds
+        return recent and any(abs(value - v) < slider.step / 2 for v in kept)
 
 
 def compose_png(picture: bytes, side: bytes, text: str, font_px: int = 28) -> bytes:

@@ -167,6 +167,7 @@ SLIPS: dict[str, list[Slip]] = {
         ("a factor tanh'(z) too many", [("2 * (pi - y)", "2 * (pi - y) * (1 - np.tanh(z) ** 2)")]),
         ("sign flipped", [("2 * (pi - y)", "2 * (y - pi)")]),
         ("π = 1 + h", [("pi = (1 + np.tanh(z)) / 2", "pi = 1 + np.tanh(z)")]),
+        ("the half of π", [("2 * (pi - y)", "4 * (pi - y)")]),
     ],
     "n12-layer-backward": [
         ("the sigma node's local derivative is missing", [("dz = g * s * (1.0 - s)", "dz = g * 1.0")]),

@@ -97,6 +97,7 @@ def _tanh_bce(rng):
             "a constant factor is missing: write tanh's slope 1 - h^2 in terms of π before cancelling": p - y,
             "h - y: the cost compares π = (1 + h)/2 with y, not h": h - y,
             "π = 1 + h: the probability is (1 + h)/2, which keeps it between 0 and 1": 2 * (1 + h - y),
+            "the half of π = (1 + h)/2 is missing from its slope: dπ/dz carries it too": 4 * (p - y),
             "a factor tanh'(z) too many: it cancels against the 1 / (π (1 - π)) of the cross-entropy":
                 2 * (p - y) * (1 - h**2),
             "sign flipped: J grows when π moves away from y": -good,
