@@ -44,6 +44,7 @@ def main(argv=None) -> int:
     slider = explorer_latency.run(events=40 if args.quick else 200)
     print(
         f"\nexplorer slider event (Python side): median {slider['median_ms']:.1f} ms, p90 {slider['p90_ms']:.1f} ms;"
+        f" a step of the step-through: median {slider['step_median_ms']:.1f} ms;"
         f" a full figure redraw alone: {slider['full_redraw_median_ms']:.1f} ms"
     )
     if args.json:

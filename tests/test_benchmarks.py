@@ -34,7 +34,7 @@ def test_quick_run_checks_and_reports_every_implementation(tmp_path):
         assert ("over_torch" in r) == (r["impl"] != "torch" and data["machine"]["torch"] is not None)
     # the naive path sum: one term per path, the product of the widths of layers 3..n_l
     assert [p["terms"] for p in data["paths"]] == [1, 3, 9, 27]
-    assert data["explorer"]["median_ms"] > 0
+    assert data["explorer"]["median_ms"] > 0 and data["explorer"]["step_median_ms"] > 0
 
 
 def test_interleaved_takes_one_sample_per_function_per_round():
