@@ -79,25 +79,27 @@ def counter(page) -> int:
     return int(text.split()[1])
 
 
+def wait_until(page, js: str, arg, failure) -> None:
+    """Until `js` holds; 60 s, as CI runs this beside every other suite on 2 cores, where one rendered step took
+    seconds. `failure()` says what did not happen."""
+    try:
+        page.wait_for_function(js, arg=arg, polling=100, timeout=60_000)
+    except Exception as err:
+        raise AssertionError(failure()) from err
+
+
 def wait_step(page, k: int, why: str = "") -> None:
-    # 60 s: CI runs this beside every other suite on 2 cores, where one rendered step took seconds
     js = "k => [...document.querySelectorAll('.bpteach-root .widget-html')]"
     js += ".some(e => e.textContent.trim() === `step ${k} of 12`)"
-    try:
-        page.wait_for_function(js, arg=k, polling=100, timeout=60_000)
-    except Exception as err:
-        raise AssertionError(f"never reached step {k} {why}; the page shows step {counter(page)}") from err
+    wait_until(page, js, k, lambda: f"never reached step {k} {why}; the page shows step {counter(page)}")
 
 
 def wait_player(page, playing: bool) -> None:
     """Until the kernel has taken the play/pause click (its button's label follows the player)."""
-    label = "pause" if playing else "play"
     js = "w => [...document.querySelectorAll('.bpteach-root button.bpteach-playpause')]"
     js += ".some(b => b.textContent.includes(w))"
-    try:
-        page.wait_for_function(js, arg=label, polling=100, timeout=60_000)
-    except Exception as err:
-        raise AssertionError(f"space did not {'start' if playing else 'stop'} the step player") from err
+    what = f"space did not {'start' if playing else 'stop'} the step player"
+    wait_until(page, js, "pause" if playing else "play", lambda: what)
 
 
 def test_keys_drive_the_step_through_both_ways_and_spare_the_sliders(lecture):
