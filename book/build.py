@@ -20,7 +20,7 @@ REPO = HERE.parent
 MATHJAX = Path("/usr/share/javascript/mathjax")
 # what TeX input with CommonHTML output loads: MathJax's own files, the TeX woff fonts, English
 MATHJAX_PARTS = ["MathJax.js", "config/TeX-AMS_CHTML.js", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
-                 "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]  # fmt: skip
+                 "jax/element", "localization/en", "fonts/HTML-CSS/TeX/woff"]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 HOW_TO_RUN = """\
@@ -47,7 +47,7 @@ def stage(nb_path: Path, out: Path) -> None:
             output.get("data", {}).pop(WIDGET, None)  # the text/plain beside it remains; pictures follow
     nb.get("metadata", {}).pop("widgets", None)
     first = {"cell_type": "markdown", "id": "bpteach-how-to-run", "metadata": {},
-             "source": HOW_TO_RUN.format(name=nb_path.name)}  # fmt: skip
+             "source": HOW_TO_RUN.format(name=nb_path.name)}
     title = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "markdown")
     nb["cells"].insert(title + 1, first)  # under the notebook's own title, which names the page
     (out / nb_path.name).write_text(json.dumps(nb))

@@ -24,5 +24,5 @@ exclude_patterns = ["_build", "_nb"]
 suppress_warnings = ["mystnb.unknown_mime_type", "misc.highlighting_failure"]
 # Debian ships MathJax 2: its own configuration (Sphinx writes MathJax 3's otherwise)
 mathjax2_config = {"tex2jax": {"processClass": "math|output_area", "ignoreClass": "document"},
-                   "CommonHTML": {"linebreaks": {"automatic": True}}, "showMathMenu": False}  # fmt: skip
+                   "CommonHTML": {"linebreaks": {"automatic": True}}, "showMathMenu": False}
 html_favicon = "_static/favicon.svg"  # or the browser asks for /favicon.ico, which is not there

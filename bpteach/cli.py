@@ -60,14 +60,14 @@ def main(argv=None) -> int:
             from .grading.gradescope import bundle
 
             path, _ = bundle(args.out, seed=args.seed, wheel=args.wheel, sandbox="none" if args.no_sandbox else "auto",
-                             source=args.source)  # fmt: skip
+                             source=args.source)
             print(f"wrote {path} (its seed is secret: share the zip with Gradescope only)")
             return 0
         from .grading.batch import grade_path
 
         reports = grade_path(args.submission, args.out, jobs=max(1, args.jobs), source=args.source, seed=args.seed,
                              sandbox="none" if args.no_sandbox else "bwrap", force=args.force,
-                             progress=False if args.no_progress else None)  # fmt: skip
+                             progress=False if args.no_progress else None)
     except (GradingError, SandboxUnavailable) as err:
         print(f"bpteach {args.command}: {err}", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ import time
 # Kernels forced per machine architecture: older than any current CPU, so they differ from the
 # native ones in the ways CPUs differ (Sandybridge: 256-bit AVX without FMA).
 OPENBLAS_CORES = {"x86_64": ("Sandybridge",), "amd64": ("Sandybridge",), "aarch64": ("ARMV8",),
-                  "arm64": ("ARMV8",)}  # fmt: skip
+                  "arm64": ("ARMV8",)}
 # A kernel runs only on a CPU that has its instructions (numpy's name for the feature).
 CORE_NEEDS = {"Sandybridge": "AVX", "Nehalem": "SSE42", "ARMV8": "ASIMD"}
 NAME_VARIABLE = "BPTEACH_NUMERIC_BACKEND"  # the setting's name, for tests/test_numeric_backend.py
@@ -134,7 +134,7 @@ def machine() -> str:
     from threadpoolctl import threadpool_info
 
     blas = [f"{i.get('internal_api')} {i.get('version')} core {i.get('architecture')}" for i in threadpool_info()
-            if i.get("user_api") == "blas"]  # fmt: skip
+            if i.get("user_api") == "blas"]
     return (f"machine: {model}; Python {platform.python_version()}, numpy {np.__version__}; numpy dispatches to "
             f"{' '.join(dispatched_features_found()) or 'its baseline only'}; BLAS {', '.join(blas) or 'none found'}")
 
@@ -181,7 +181,7 @@ def main(argv: list[str]) -> int:
     if failed:
         return failed[0]
     print("\n== numeric back-ends passed, side by side: " + ", ".join(f"{n} {t:.0f} s" for n, t in times.items()),
-          flush=True)  # fmt: skip
+          flush=True)
     return 0
 
 if __name__ == "__main__":

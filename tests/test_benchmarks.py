@@ -53,7 +53,7 @@ def test_the_grading_benchmark_runs(tmp_path):
 
     flags = [] if sandbox.available() else ["--no-sandbox"]
     cmd = [sys.executable, "-m", "benchmarks.grading", "--full", "1", "--submissions", "2", "--jobs", "1", *flags,
-           "--json", str(tmp_path / "grading.json")]  # fmt: skip
+           "--json", str(tmp_path / "grading.json")]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     figures = json.loads((tmp_path / "grading.json").read_text())

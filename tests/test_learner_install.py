@@ -30,5 +30,5 @@ def test_bpteach_lab_from_the_wheel(tmp_path, tmp_path_factory):
     assert where.startswith(purelib)
     nbval = run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
                  "--nbval-sanitize-with", str(REPO / "tests" / "nbval_sanitize.cfg"), "-c", "/dev/null",
-                 str(work / "series" / "03-cost-and-one-weight.ipynb")], cwd=work, env=env)  # fmt: skip
+                 str(work / "series" / "03-cost-and-one-weight.ipynb")], cwd=work, env=env)
     assert " passed" in nbval.stdout and "failed" not in nbval.stdout

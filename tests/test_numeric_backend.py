@@ -34,7 +34,7 @@ def test_the_setting_took_effect():
 
         code = "import math, numpy as np; print(repr(float(np.exp(1.0))), repr(math.exp(1.0)), repr(float(np.tanh(.5))))"  # noqa: E501
         done = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "-c", code], capture_output=True,
-                              text=True, env=os.environ, timeout=120)  # fmt: skip
+                              text=True, env=os.environ, timeout=120)
         want = [float(np.exp.__wrapped__(1.0)), math.exp.__wrapped__(1.0), float(np.tanh.__wrapped__(0.5))]
         for _ in range(nb.ULPS):
             want = [math.nextafter(w, math.inf) for w in want]

@@ -41,7 +41,7 @@ def install_wheel(base: Path) -> dict:
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     Path(purelib, "deps-from-the-test-venv.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         str(wheel)])  # fmt: skip
+         str(wheel)])
     return {"python": python, "bin": venv / "bin", "purelib": Path(purelib), "wheel": wheel}
 
 

@@ -96,7 +96,7 @@ EXTRA: dict[str, dict[str, str]] = {}  # attack -> {grade_id: another cell's sou
 
 
 def attack(name: str, code: str, status: str = "failed", score: float = 0.0, says: list[str] | None = None,
-           others: dict[str, tuple[str, str]] | None = None):  # fmt: skip
+           others: dict[str, tuple[str, str]] | None = None):
     """`others`: grade_id -> (that cell's source, the status it must get), for attacks on the next exercise."""
     statuses = {"ex1-output-delta": status, **{gid: st for gid, (_, st) in (others or {}).items()}}
     EXTRA[name] = {gid: src for gid, (src, _) in (others or {}).items()}
@@ -504,11 +504,11 @@ def build() -> None:
     cell.source = f"def output_delta(y, h, fprime_z):\n    return {RIGHT}\n"
     nbformat.write(nb, OUT / "...ipynb")
     expected[".."] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
-                      "folder": "submission"}  # fmt: skip
+                      "folder": "submission"}
     # a name that is a spreadsheet formula: summary.csv must show it as text
     nbformat.write(nb, OUT / f"{FORMULA}.ipynb")
     expected[FORMULA] = {"score": 2.0, "status": {"ex1-output-delta": "passed"}, "others": "not_attempted", "says": [],
-                         "folder": "HYPERLINK_14_of_14"}  # fmt: skip
+                         "folder": "HYPERLINK_14_of_14"}
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 
 

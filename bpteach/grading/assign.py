@@ -104,7 +104,7 @@ def assign(source, out_dir) -> tuple[Path, Path]:
         "source": source.name,
         "exercises": [
             c.metadata["nbgrader"]["grade_id"] for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")
-        ],  # fmt: skip
+        ],
         "locked_cells": locked,
     }
     man_path = out_dir / f"{source.stem}.manifest.json"

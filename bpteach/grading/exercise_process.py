@@ -163,7 +163,7 @@ def case_args(data: bytes, spec: dict) -> dict:
     for name, item in spec.items():
         if item["kind"] == "dict":
             args[name] = {int(k) if k.lstrip("-").isdigit() else k: wire.unpack(v, data)
-                          for k, v in item["items"].items()}  # fmt: skip
+                          for k, v in item["items"].items()}
         else:
             value = wire.unpack(item, data)
             args[name] = {"float": float, "int": int}.get(item["kind"], lambda v: v)(value)

@@ -36,7 +36,7 @@ def _ex1(rng):
             "sign flipped: delta is -(y - h) f'(z), with the minus": -good,
             "f' applied to fprime_z, which already is f'(z): multiply by it": -(y - h) * _dsig(fprime_z),
             "f'(z) recomputed from h as h (1 - h); use the fprime_z you are given": -(y - h) * h * (1 - h),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -51,7 +51,7 @@ def _ex2(rng):
             "sign flipped": -good,
             "f' applied to fprime_z, which already is f'(z): multiply by it": (W.T @ d) * _dsig(fp),
             "the factor f'(z) is missing": W.T @ d,
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -120,7 +120,7 @@ def _ex5(rng):
         cases.append(Case({"c": c, "A": A, "theta": theta, "eps": float(eps)}, _central(f, theta, eps), {
             "one-sided difference: use (f(theta+eps) - f(theta-eps)) / (2 eps)": one_sided,
             "the exact gradient, or a difference with another eps than the one passed in": exact,
-        }, judge="central_difference"))  # fmt: skip
+        }, judge="central_difference"))
     return cases
 
 
@@ -177,7 +177,7 @@ def _ex6(rng):
             "sign flipped": ({l: -v for l, v in dW.items()}, {l: -v for l, v in db.items()}),
             "f(z) where f'(z) is needed": _with_slope(net, X, Y, _sig),
             "f'(a) where f'(z) is needed: the slope is taken at z": _with_slope(net, X, Y, lambda z: _dsig(_sig(z))),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -281,13 +281,13 @@ EXERCISES = [
     Exercise("ex1-output-delta", "output_delta", "Step 1: the output delta", 2, _ex1),
     Exercise("ex2-hidden-delta", "hidden_delta", "Step 2: the backward recursion", 2, _ex2),
     Exercise("ex3-gradients", "_step3", "Step 3: weight and bias gradients", 2, _ex3, prepare=_EX3_PREPARE,
-             defines=("weight_gradient", "bias_gradient"), items=("weight_gradient", "bias_gradient")),  # fmt: skip
+             defines=("weight_gradient", "bias_gradient"), items=("weight_gradient", "bias_gradient")),
     Exercise("ex4-forward", "forward_pass", "The forward pass, keeping z and a", 2, _ex4, items=("z", "a")),
     Exercise("ex5-central-difference", "central_difference", "A central-difference gradient check", 2, _ex5,
-             rtol=1e-8, prepare=_EX5_PREPARE, service=_EX5_SERVICE, private=("c", "A")),  # fmt: skip
+             rtol=1e-8, prepare=_EX5_PREPARE, service=_EX5_SERVICE, private=("c", "A")),
     Exercise("ex6-batch-gradients", "batch_gradients", "Vectorised, batched gradients", 2, _ex6, items=("dW", "db")),
     Exercise("ex7-train", "gradient_descent", "Gradient descent until the cost is small", 2, _ex7,
-             prepare=_EX7_PREPARE, service=_EX7_SERVICE, uses=EX7_USES, items=("W", "b")),  # fmt: skip
+             prepare=_EX7_PREPARE, service=_EX7_SERVICE, uses=EX7_USES, items=("W", "b")),
 ]
 BY_ID = {e.grade_id: e for e in EXERCISES + SERIES}
 

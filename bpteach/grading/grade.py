@@ -38,7 +38,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
     setup, exercises, locked = trusted_or_fail(source)
     session = runner.Session(sandbox)
     report = {"submission": path.name, "score": 0.0, "max_score": float(sum(e.points for e, _ in exercises)),
-              "exercises": [], "notes": []}  # fmt: skip
+              "exercises": [], "notes": []}
     report["sandbox"], report["source"] = sandbox, source.name
     if problem:
         report["notes"].append(problem)
@@ -49,7 +49,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
             report["notes"].append(f"locked cell {gid} was edited; the original was used")
     for index, (exercise, stub) in enumerate(exercises):
         entry = {"name": exercise.title, "grade_id": exercise.grade_id, "points": 0.0,
-                 "max_points": float(exercise.points), "status": "missing", "checks": [], "seconds": 0.0}  # fmt: skip
+                 "max_points": float(exercise.points), "status": "missing", "checks": [], "seconds": 0.0}
         report["exercises"].append(entry)
         if problem:
             entry["checks"].append({"name": "notebook readable", "passed": False, "message": problem})
@@ -65,7 +65,7 @@ def grade_submission(path, source: Path | None = None, seed: int | None = None, 
             entry["status"] = "not_attempted"
             entry["checks"].append({"name": "attempted", "passed": False,
                                     "message": f"{', '.join(exercise.names)}: still the stub that raises "
-                                               "NotImplementedError; nothing to grade"})  # fmt: skip
+                                               "NotImplementedError; nothing to grade"})
             continue
         try:
             _run_and_judge(exercise, index, data, seed, setup, solution, session, entry, report)
@@ -94,7 +94,7 @@ def _run_and_judge(exercise, index, data, seed, setup, solution, session, entry,
     passed = 0
     for n, case in enumerate(cases):
         ok, checks = judge_case(exercise, case, run.outputs.get(n, {}), run.inputs_after.get(n, {}),
-                                run.types.get(n, {}))  # fmt: skip
+                                run.types.get(n, {}))
         for c in checks:
             c["name"] = f"case {n + 1}: {c['name']}"
         entry["checks"] += checks
@@ -111,7 +111,7 @@ def _explain(message: str) -> str:
         if len(shapes) == 2 and shapes[0] != shapes[1] and shapes[0].split(",")[::-1] == shapes[1].split(","):
             return message + " — the two shapes are each other's transpose: which term is the transposed one?"
         return message + (" — check the shapes: * and + pair entries one to one; `@` is the matrix product, "
-                          "and `v[:, None]` makes a vector a column")  # fmt: skip
+                          "and `v[:, None]` makes a vector a column")
     if message.startswith("NotImplementedError"):
         return message + " — the stub is still there"
     return message

@@ -60,7 +60,7 @@ PYTHONPATH="$ROOT/source/vendor${PYTHONPATH:+:$PYTHONPATH}" exec "$PY" -m bpteac
 
 
 def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "auto",
-           source: str = WORKBOOK) -> tuple[Path, int]:  # fmt: skip
+           source: str = WORKBOOK) -> tuple[Path, int]:
     """Write the autograder zip for one assignment, the shipped exercise notebook `source` (by name);
     return its path and the seed it holds. Every submission is graded against that notebook only,
     whatever exercises it answers: a solved copy of another notebook scores nothing."""
@@ -101,7 +101,7 @@ def bundle(out, seed: int | None = None, wheel=None, sandbox: str = "auto",
 # pyproject.toml's `dependencies` and `grade` extra, for a bpteach run from a checkout that was never
 # installed (no metadata); tests/grading/test_gradescope_requirements.py fails when they drift apart.
 FALLBACK_REQUIREMENTS = ("numpy>=1.24", "matplotlib>=3.7", "ipywidgets>=8.1.9,<9", "nbformat>=5.9", "ipython>=8",
-                         "tqdm>=4.60")  # fmt: skip
+                         "tqdm>=4.60")
 
 
 def _requirements() -> list[str]:
@@ -123,11 +123,11 @@ def results(report: dict) -> dict:
         lines = [f"status: {e['status'].replace('_', ' ')}"]
         lines += [f"- {c['message']}" for c in e["checks"] if not c["passed"] and c["message"]]
         tests.append({"name": e["name"], "score": e["points"], "max_score": e["max_points"],
-                      "output": "\n".join(lines), "visibility": "visible"})  # fmt: skip
+                      "output": "\n".join(lines), "visibility": "visible"})
     notes = [f"graded with student code in the {report.get('sandbox', 'bwrap')!r} sandbox", *report.get("notes", [])]
     output = "\n".join(f"- {n}" for n in notes)
     return {"score": report["score"], "output": output, "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": tests}  # fmt: skip
+            "tests": tests}
 
 
 def run(root: Path) -> int:
@@ -166,7 +166,7 @@ def run(root: Path) -> int:
     except Exception as err:  # GradingError, SandboxUnavailable, or a grader bug: results.json all the same
         why = err if isinstance(err, (GradingError, SandboxUnavailable)) else f"{type(err).__name__}: {err}"
         data, code = {"score": 0.0, "output": f"The autograder could not grade this submission: {why}",
-                      "visibility": "visible", "tests": []}, 1  # fmt: skip
+                      "visibility": "visible", "tests": []}, 1
     if mode == "user":  # nothing of the student's may outlive the grading to touch results.json
         try:
             user_route.kill_user(user_route.student_uid())

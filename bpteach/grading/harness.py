@@ -52,7 +52,7 @@ def program() -> str:
             "    sys.modules[module.__name__] = module\n"
             "    exec(compile(text, module.__file__, 'exec'), module.__dict__)\n"
             "    setattr(pkg, name, module)\n"
-            f"sys.modules[{PACKAGE!r} + '.harness'].main()\n")  # fmt: skip
+            f"sys.modules[{PACKAGE!r} + '.harness'].main()\n")
     if len(text.encode()) >= ARG_MAX:
         raise RuntimeError(f"the harness's program is {len(text.encode())} bytes, over the kernel's {ARG_MAX}")
     return text
@@ -135,7 +135,7 @@ def run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
     evidence = b"" if overflow else _services.evidence(services)
     header = {"timeout": timed_out, "overflow": overflow, "truncated": truncated, "nested": bool(nested),
               "seconds": time.monotonic() - start, "output": output.decode(errors="replace"),
-              "evidence": len(evidence), "retire": bool(job.get("modules"))}  # fmt: skip
+              "evidence": len(evidence), "retire": bool(job.get("modules"))}
     return wire.frame(header, b"" if overflow else evidence + bytes(results))
 
 

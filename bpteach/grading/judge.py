@@ -54,31 +54,31 @@ def _judge_arrays(exercise, expected: dict, outputs, types, check, values=True, 
     for path, want in expected.items():
         label, got = _label(exercise, path, keyed), outputs.get(path)
         if not check(f"{label}: returned", isinstance(got, np.ndarray),
-                     f"{label}: expected a numpy array, got {types.get(path) or 'nothing'}"):  # fmt: skip
+                     f"{label}: expected a numpy array, got {types.get(path) or 'nothing'}"):
             ok = False
             continue
         transposed = got.shape == want.shape[::-1] and got.ndim == 2
         if not check(f"{label}: shape", got.shape == want.shape,
                      f"{label}: shape {got.shape}, expected {want.shape}"
-                     + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if transposed else "")):  # fmt: skip
+                     + (" (the transpose: W vs Wᵀ, or a δᵀ vs δ aᵀ?)" if transposed else "")):
             ok = False
             continue
         counts = want.dtype.kind in "iu"  # a count (terms, multiplications): any integer type, judged exactly
         if not counts and got.ndim == 0 and got.dtype.kind in "iu" and abs(int(got)) <= 2**53:
             got = got.astype(np.float64)  # a plain Python int (`return 0`) is that float exactly: fair to take
         if not check(f"{label}: dtype", got.dtype.kind in "iu" if counts else got.dtype == np.float64,
-                     f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):  # fmt: skip
+                     f"{label}: dtype {got.dtype}, expected " + ("an integer" if counts else "float64")):
             ok = False
             if got.dtype.kind not in "fiu":  # bool, complex, text: not a number to compare
                 continue
         if not check(f"{label}: finite", bool(np.all(np.isfinite(got))),
-                     f"{label}: contains NaN or infinity"):  # fmt: skip
+                     f"{label}: contains NaN or infinity"):
             ok = False
             continue
         diff = float(np.max(np.abs(got.astype(float) - want))) if got.size else 0.0
         same = np.array_equal(got, want) if counts else _close(got, want, exercise.rtol)
         if values and not check(f"{label}: value", same,
-                                f"{label}: wrong values (max difference {diff:.2e})"):  # fmt: skip
+                                f"{label}: wrong values (max difference {diff:.2e})"):
             ok = False
     return ok
 
@@ -94,10 +94,10 @@ def _judge_inputs(exercise, case, inputs_after, check) -> bool:
         after = inputs_after.get(name)
         if not check(f"input {what}: recorded", isinstance(after, np.ndarray),
                      f"no record of the input {what} after the call: the evidence is missing, "
-                     "so the check fails"):  # fmt: skip
+                     "so the check fails"):
             ok = False
         elif not check(f"input {what} unchanged", after.shape == original.shape and np.array_equal(after, original),
-                       f"your function changed its input {what} in place"):  # fmt: skip
+                       f"your function changed its input {what} in place"):
             ok = False
     return ok
 
@@ -132,7 +132,7 @@ def judge_case(exercise, case, outputs, inputs_after, types) -> tuple[bool, list
         ok = check("f called twice per coordinate", calls is not None and int(calls) == 2 * n,
                    "no record of the calls to f: the evidence is missing" if calls is None else
                    f"f was called {int(calls)} times; a central difference calls it twice per coordinate "
-                   f"(2 × {n} = {2 * n})") and ok  # fmt: skip
+                   f"(2 × {n} = {2 * n})") and ok
     if not ok:
         got = {k: v for k, v in outputs.items() if k in expected}
         for hint, wrong in case.mistakes.items():
@@ -153,7 +153,7 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
     W0, b0 = inp["W"], inp["b"]
     if not _judge_arrays(exercise, flatten((W0, b0)), outputs, types, check, values=False):
         check("returned (W, b)", False, "gradient_descent must return (W, b): two dicts of float64 arrays, "
-                                        "keyed and shaped like the W and b it was given")  # fmt: skip
+                                        "keyed and shaped like the W and b it was given")
         return False
     W = {l: outputs[f"out__0__{l}"] for l in W0}
     b = {l: outputs[f"out__1__{l}"] for l in b0}
@@ -162,18 +162,18 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
     last = {k: {l: inputs_after.get(f"sv__last__{k}__{l}") for l in W0} for k in ("W", "b", "dW", "db")}
     if not check("the grader's record of the descent", costs is not None and off is not None,
                  "no record of the calls to cost_and_gradients: the evidence is missing, "
-                 "so the check fails"):  # fmt: skip
+                 "so the check fails"):
         return False
     if not check("gradient steps taken", costs.size >= 2,
-                 f"cost_and_gradients was called {costs.size} times: take gradient steps with it"):  # fmt: skip
+                 f"cost_and_gradients was called {costs.size} times: take gradient steps with it"):
         return False
     J0 = training_loss(W0, b0, inp["X"], inp["Y"])
     ok = check("started from the given W and b", np.isclose(costs[0], J0, rtol=1e-9, atol=0),
                f"the first cost was {costs[0]:.4g}, but the W and b given cost {J0:.4g}: "
-               "start from them") and ok  # fmt: skip
+               "start from them") and ok
     ok = check("every step is W - lr dW", int(off) == 0,
                f"{int(off)} of the {costs.size - 1} moves were not one step W - lr·dW (lr = {inp['lr']:g}) "
-               "from the point before") and ok  # fmt: skip
+               "from the point before") and ok
     arrays = all(isinstance(v, np.ndarray) for d in last.values() for v in d.values())
     at_last = arrays and all(_close(W[l], last["W"][l], 1e-12) and _close(b[l], last["b"][l], 1e-12) for l in W0)
     one_more = arrays and all(
@@ -182,18 +182,18 @@ def _judge_training(exercise, case, outputs, inputs_after, types, check) -> bool
         for l in W0
     )
     ok = check("returned where the descent ended", at_last or one_more,
-               "the W and b returned are not the last point of the descent (nor one step from it)") and ok  # fmt: skip
+               "the W and b returned are not the last point of the descent (nor one step from it)") and ok
     ok = check("the cost fell", costs[-1] < costs[0],
-               f"the cost went from {costs[0]:.4g} to {costs[-1]:.4g}: it should fall") and ok  # fmt: skip
+               f"the cost went from {costs[0]:.4g} to {costs[-1]:.4g}: it should fall") and ok
     try:
         loss = training_loss(W, b, inp["X"], inp["Y"])
     except (ValueError, TypeError) as err:
         check("parameters fit together", False, f"the returned parameters do not form a network: {err}")
         return False
     ok = check(f"mean J <= {target}", bool(np.isfinite(loss)) and loss <= target,
-               f"mean J on the hidden data is {loss:.4f}, the target is {target}") and ok  # fmt: skip
+               f"mean J on the hidden data is {loss:.4f}, the target is {target}") and ok
     early = int(np.sum(costs[:-1] <= target))
     ok = check("stopped at the target", early == 0,
                f"it kept stepping after the cost reached {target} ({early} more steps): "
-               "stop as soon as J <= target") and ok  # fmt: skip
+               "stop as soon as J <= target") and ok
     return ok

@@ -32,10 +32,10 @@ def markdown(report: dict) -> str:
     lines = [f"# Report: {inline(report['submission'])}", "",
              f"**Score: {report['score']:g} / {report['max_score']:g}**", "",
              *([f"Graded against the exercises of {inline(report['source'])}.", ""] if report.get("source") else []),
-             "| exercise | status | points |", "| --- | --- | --- |"]  # fmt: skip
+             "| exercise | status | points |", "| --- | --- | --- |"]
     for e in report["exercises"]:
         lines.append(f"| {inline(e['name'])} | {inline(e['status'].replace('_', ' '))} | "
-                     f"{e['points']:g} / {e['max_points']:g} |")  # fmt: skip
+                     f"{e['points']:g} / {e['max_points']:g} |")
     for e in report["exercises"]:
         bad = [c["message"] for c in e["checks"] if not c["passed"] and c["message"]]
         if bad:

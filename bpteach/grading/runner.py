@@ -53,7 +53,7 @@ class RunResult:
 def limits() -> dict:
     return {"memory": _sandbox.MEMORY_BYTES, "cpu": _sandbox.CPU_SECONDS, "file_bytes": _sandbox.FILE_BYTES,
             "processes": _sandbox.PROCESSES, "files": _sandbox.FILES, "timeout": CELL_TIMEOUT,
-            "output_budget": OUTPUT_BUDGET, "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}  # fmt: skip
+            "output_budget": OUTPUT_BUDGET, "result_bytes": MAX_RESULT_BYTES, "seccomp": SECCOMP}
 
 
 class Session:
@@ -87,7 +87,7 @@ class Session:
                 os.chown(cwd, self.uid, self.uid)
                 argv = user_route.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=cwd, start_new_session=True)  # fmt: skip
+                                     env=env, cwd=cwd, start_new_session=True)
         self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group, self.uid, scratch)
 
     def close(self) -> None:
@@ -102,7 +102,7 @@ class Session:
         self.close()
 
     def run(self, setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "",
-            service: str = "", uses: tuple[str, ...] = ()) -> RunResult:  # fmt: skip
+            service: str = "", uses: tuple[str, ...] = ()) -> RunResult:
         start = time.monotonic()
         if self.proc is None or self.proc.poll() is not None:
             self.close()
@@ -118,7 +118,7 @@ class Session:
             late = time.monotonic() - start >= HARD_LIMIT
             self.close()
             result = RunResult("timeout", f"the exercise ran past the hard limit of {HARD_LIMIT:.0f} s") if late \
-                else RunResult("error", "the sandbox ended before this exercise was graded")  # fmt: skip
+                else RunResult("error", "the sandbox ended before this exercise was graded")
         else:
             result = _parse(*reply, n_cases=len(cases))
             if reply[0].get("retire"):  # it held bpteach's code for a service: it ends, the next starts anew
@@ -128,7 +128,7 @@ class Session:
 
 
 def run_exercise(setup_sources: list[str], solution: str, function: str, cases: list, prepare: str = "",
-                 sandbox: str = "bwrap", service: str = "", uses: tuple[str, ...] = ()) -> RunResult:  # fmt: skip
+                 sandbox: str = "bwrap", service: str = "", uses: tuple[str, ...] = ()) -> RunResult:
     """One exercise in a session of its own (the grader uses one Session per submission)."""
     with Session(sandbox) as session:
         return session.run(setup_sources, solution, function, cases, prepare, service, uses)
@@ -179,7 +179,7 @@ def job(setup, solution, function, cases, prepare, service="", uses=()) -> tuple
     package = Path(__file__).resolve().parents[1]  # bpteach
     header = {"setup": list(setup), "solution": solution, "function": function, "prepare": prepare,
               "service": service, "cases": specs,
-              "modules": [(name, (package / f"{name}.py").read_text()) for name in uses]}  # fmt: skip
+              "modules": [(name, (package / f"{name}.py").read_text()) for name in uses]}
     return header, bytes(blob)
 
 
@@ -197,10 +197,10 @@ def _parse(header: dict, stream: bytes | memoryview, n_cases: int) -> RunResult:
     output = str(header.get("output", ""))[:OUTPUT_BUDGET]
     if header.get("timeout"):
         return RunResult("timeout", f"the exercise ran longer than {CELL_TIMEOUT:g} s (an endless loop, or a long "
-                         "sleep?)", truncated_output=truncated, output=output)  # fmt: skip
+                         "sleep?)", truncated_output=truncated, output=output)
     if header.get("overflow"):
         return RunResult("error", f"the function returned more than {MAX_RESULT_BYTES // 1024**2} MiB of results",
-                         truncated_output=truncated, output=output)  # fmt: skip
+                         truncated_output=truncated, output=output)
     result = RunResult("ok", truncated_output=truncated, output=output)
     status = None
     n_evidence = header.get("evidence", 0)
@@ -209,7 +209,7 @@ def _parse(header: dict, stream: bytes | memoryview, n_cases: int) -> RunResult:
     for item, payload in wire.records(stream[:n_evidence]):
         case, path = item.get("case"), item.get("path")
         if item.get("kind") == "array" and isinstance(path, str) and path.startswith("sv__") \
-                and isinstance(case, int) and 0 <= case < n_cases:  # fmt: skip
+                and isinstance(case, int) and 0 <= case < n_cases:
             value = wire.decode(item, payload)
             if value is not None:
                 result.inputs_after.setdefault(case, {})[path[:200]] = value

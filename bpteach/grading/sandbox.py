@@ -78,7 +78,7 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
         raise SandboxUnavailable(_refusal("bwrap is not installed"))
     argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
             "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
-            "--ro-bind", "/usr", "/usr"]  # fmt: skip
+            "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / link
         if top.is_symlink():
@@ -112,7 +112,7 @@ def check() -> str:
     argv = command(sys.executable, "import numpy, IPython", "{}")
     try:
         done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=60,
-                              stdin=subprocess.DEVNULL, cwd="/")  # fmt: skip
+                              stdin=subprocess.DEVNULL, cwd="/")
     except (OSError, subprocess.SubprocessError) as err:
         raise SandboxUnavailable(_refusal(f"bwrap could not start: {err}")) from err
     if done.returncode != 0:
@@ -132,7 +132,7 @@ def available() -> bool:
 def _refusal(why: str) -> str:
     return (f"cannot sandbox the submissions: {why}. Install {PACKAGE} on a kernel that allows "
             "unprivileged user namespaces, or pass --no-sandbox to run student code without "
-            "OS isolation (every report then says \"sandbox\": \"none\").")  # fmt: skip
+            "OS isolation (every report then says \"sandbox\": \"none\").")
 
 
 def bpteach_copies(roots=()) -> list[str]:

@@ -31,7 +31,7 @@ def student_uid() -> int:
         return pwd.getpwnam(STUDENT).pw_uid
     except KeyError:
         raise SandboxUnavailable(f"there is no user {STUDENT!r} to run student code as (the bundle's setup.sh "
-                                 f"makes one: useradd --system --no-create-home {STUDENT})") from None  # fmt: skip
+                                 f"makes one: useradd --system --no-create-home {STUDENT})") from None
 
 
 def user_command(python: str, harness: str, limits_json: str, uid: int) -> list[str]:
@@ -44,7 +44,7 @@ def user_command(python: str, harness: str, limits_json: str, uid: int) -> list[
     if uid == 0:
         raise SandboxUnavailable("student code may not run as root")
     return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs", "--", python, "-I", "-B", "-c", harness, limits_json]  # fmt: skip
+            "--bounding-set=-all", "--no-new-privs", "--", python, "-I", "-B", "-c", harness, limits_json]
 
 
 def route() -> str:

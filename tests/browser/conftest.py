@@ -113,7 +113,7 @@ def lab(workdir):
          f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
          "--LabApp.news_url=", "--allow-root"],
         workdir, ARTIFACTS / "jupyterlab.log",
-    )  # fmt: skip
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/api/status?token={token}")
         yield f"http://127.0.0.1:{port}", token
@@ -131,7 +131,7 @@ def voila(workdir):
     server = Server(
         [sys.executable, "-m", "voila", "lecture.ipynb", "--no-browser", f"--port={port}"],
         demo, ARTIFACTS / "voila.log", env=env,
-    )  # fmt: skip
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/")
         yield f"http://127.0.0.1:{port}/", server

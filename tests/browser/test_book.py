@@ -28,7 +28,7 @@ def book(tmp_path_factory):
     seconds = time.monotonic() - start
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=html,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_http(f"http://127.0.0.1:{port}/index.html")
         yield {"html": html, "url": f"http://127.0.0.1:{port}", "seconds": seconds, "pages": build.notebooks()}
@@ -54,11 +54,11 @@ def _visit(browser, url: str):
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("console", lambda m: failed.append(m.text) if "Failed to load resource" in m.text else None)
     page.on("request", lambda r: foreign.append(r.url) if urlparse(r.url).hostname != "127.0.0.1"
-            and not r.url.startswith("data:") else None)  # fmt: skip
+            and not r.url.startswith("data:") else None)
     page.goto(url, wait_until="networkidle")
     if page.locator("span.math, div.math").count():  # Sphinx loads MathJax only where there is maths
         page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 "
-                               "&& MathJax.Hub.queue.running === 0", timeout=60_000)  # fmt: skip
+                               "&& MathJax.Hub.queue.running === 0", timeout=60_000)
     counts = page.evaluate("""() => ({
         source: document.querySelectorAll('span.math, div.math').length,
         typeset: document.querySelectorAll('span.math .MathJax_CHTML, div.math .MathJax_CHTML').length,

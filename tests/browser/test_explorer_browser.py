@@ -65,7 +65,7 @@ def press_and_time(page, key: str) -> float:
     page.wait_for_function(
         "old => { const e = document.querySelector('.bpteach-w'); return e && e.textContent !== old; }",
         arg=before, polling="raf", timeout=10_000,
-    )  # fmt: skip
+    )
     return time.perf_counter() - start
 
 

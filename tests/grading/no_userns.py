@@ -16,7 +16,7 @@ import struct
 import sys
 
 ARCH = {"x86_64": (0xC000003E, {"unshare": 272, "clone": 56, "clone3": 435, "setns": 308}),
-        "aarch64": (0xC00000B7, {"unshare": 97, "clone": 220, "clone3": 435, "setns": 268})}  # fmt: skip
+        "aarch64": (0xC00000B7, {"unshare": 97, "clone": 220, "clone3": 435, "setns": 268})}
 CLONE_NEWUSER = 0x10000000
 
 
@@ -32,7 +32,7 @@ def refuse_user_namespaces() -> None:
         (jeq, 0, 1, nr["clone3"]), (ret, 0, 0, enosys),
         (jeq, 1, 0, nr["clone"]), (ret, 0, 0, allow),
         (ld, 0, 0, 16), (jset, 0, 1, CLONE_NEWUSER), (ret, 0, 0, eperm), (ret, 0, 0, allow),
-    ]  # fmt: skip
+    ]
     raw = b"".join(struct.pack("<HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw)
 

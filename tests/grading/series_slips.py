@@ -199,4 +199,4 @@ SLIPS: dict[str, list[Slip]] = {
                                      ("keepdims=True) / m", "keepdims=True) / (m - 1)")]),
         ("dgamma: the local derivative", [("(g * xhat).sum(axis=1)", "g.sum(axis=1)")]),
     ],
-}  # fmt: skip
+}

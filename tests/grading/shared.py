@@ -40,4 +40,4 @@ def sandbox_processes() -> int:
 
 def cli(*args, env=None, cwd=None):
     return subprocess.run([sys.executable, "-m", "bpteach.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)  # fmt: skip
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)

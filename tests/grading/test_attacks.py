@@ -84,12 +84,12 @@ def corpus(tmp_path_factory):
     home_before = snapshot(home)
     before = set(survivors())
     env = {**os.environ, **LIMITS, "HOME": str(home), "TMPDIR": str(tmpdir), "BPTEACH_GRADER_SEED": "7",
-           "BPTEACH_ATTACK_CANARY_TOKEN": "secret-token"}  # fmt: skip
+           "BPTEACH_ATTACK_CANARY_TOKEN": "secret-token"}
     done = subprocess.run(
         [sys.executable, "-m", "bpteach.cli", "grade", str(ATTACKS), "--out", str(out), "--jobs", "2",
          "--no-progress"],
         env=env, capture_output=True, text=True, timeout=1500,
-    )  # fmt: skip
+    )
     connections = 0
     try:
         while True:
@@ -103,7 +103,7 @@ def corpus(tmp_path_factory):
         "done": done, "out": out, "home": home, "tmpdir": tmpdir, "connections": connections,
         "survivors": sorted(set(survivors()) - before), "repo_before": repo_before, "home_before": home_before,
         "reports": {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/report.json")},
-    }  # fmt: skip
+    }
 
 
 def test_the_run_succeeded(corpus):

@@ -99,6 +99,6 @@ def test_resume_skips_graded_submissions_unless_forced(tmp_path):
 def test_no_sandbox_leaves_nothing_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     run = runner.run_exercise(SETUP, "open('left-behind', 'w').write('x')\n" + GOOD, "output_delta", cases(),
-                              sandbox="none")  # fmt: skip
+                              sandbox="none")
     assert run.status == "ok"
     assert list(tmp_path.iterdir()) == []

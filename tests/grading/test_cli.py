@@ -23,7 +23,7 @@ def test_no_source_or_no_submission_is_an_error(tmp_path):
     sub = str(FIXTURES / "ex1-sign-flipped.ipynb")
     for args, says in ((["grade", sub, "--source", str(bad)], "cannot read the exercise source"),
                        (["grade", sub, "--source", str(no_ex)], "no exercise found"),
-                       (["grade", str(tmp_path / "empty")], "does not exist")):  # fmt: skip
+                       (["grade", str(tmp_path / "empty")], "does not exist")):
         done = cli(*args, "--out", str(tmp_path / "out"), "--no-sandbox")
         assert done.returncode == 2 and says in done.stderr, done.stderr
     (tmp_path / "empty").mkdir()

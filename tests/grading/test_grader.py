@@ -53,7 +53,7 @@ def corpus(tmp_path_factory):
     done = subprocess.run(
         [sys.executable, "-m", "bpteach.cli", "grade", str(FIXTURES), "--out", str(out), "--jobs", "2", "--seed", "7"],
         env={**os.environ, **LIMITS}, capture_output=True, text=True, timeout=1200,
-    )  # fmt: skip
+    )
     elapsed = time.monotonic() - start
     assert done.returncode == 0, done.stderr[-2000:]
     time.sleep(0.5)
@@ -185,7 +185,7 @@ def test_markdown_escapes_every_student_string():
     evil = "x](javascript:alert(1)) <!-- **Score: 14 / 14** | `code`\n# heading"
     report = {"submission": evil + ".ipynb", "score": 0.0, "max_score": 14.0, "notes": ["````\n" + evil],
               "exercises": [{"name": "Step 1", "status": "error", "points": 0.0, "max_points": 2.0,
-                             "checks": [{"name": "runs", "passed": False, "message": "```\n" + evil}]}]}  # fmt: skip
+                             "checks": [{"name": "runs", "passed": False, "message": "```\n" + evil}]}]}
     text = markdown(report)
     outside = _outside_fences(text)
     assert len([line for line in outside if "Score:" in line and "\\*" not in line]) == 1
@@ -194,7 +194,7 @@ def test_markdown_escapes_every_student_string():
 
 
 metadata_values = st.one_of(st.none(), st.integers(), st.text(max_size=8), st.lists(st.text(max_size=20), max_size=2),
-                            st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=2))  # fmt: skip
+                            st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=2))
 
 
 @settings(max_examples=40, deadline=None)
@@ -226,7 +226,7 @@ json_values = st.recursive(
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode()),
                  st.dictionaries(st.sampled_from(["cells", "nbformat", "metadata", "worksheets"]), json_values)
-                 .map(lambda v: json.dumps(v).encode())))  # fmt: skip
+                 .map(lambda v: json.dumps(v).encode())))
 def test_any_file_gets_a_report_never_a_crash(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("junk") / "junk.ipynb"
     path.write_bytes(data)

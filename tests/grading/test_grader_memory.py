@@ -49,7 +49,7 @@ def _peak_kib(notebook: Path, tmp: Path) -> tuple[int, subprocess.CompletedProce
     peak = tmp / f"{notebook.stem}.peak"
     done = subprocess.run([sys.executable, "-c", MEASURE, str(peak), "grade", str(notebook), "--out",
                            str(tmp / f"{notebook.stem}-reports"), "--no-sandbox"],
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+                          capture_output=True, text=True, timeout=600)
     return int(peak.read_text()), done
 
 

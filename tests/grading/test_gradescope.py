@@ -46,7 +46,7 @@ def run_autograder(zip_path: Path, root: Path, submission: Path | None) -> tuple
         shutil.copy(submission, root / "submission" / submission.name)
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "BPTEACH_PYTHON": sys.executable}
     done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+                          timeout=600)
     return done, json.loads((root / "results" / "results.json").read_text())
 
 
@@ -57,7 +57,7 @@ def check_format(results: dict) -> None:
         assert set(t) >= {"name", "score", "max_score", "output", "visibility"}
         assert isinstance(t["name"], str) and isinstance(t["output"], str)
         assert 0 <= t["score"] <= t["max_score"] and t["visibility"] in ("visible", "hidden", "after_due_date",
-                                                                          "after_published")  # fmt: skip
+                                                                          "after_published")
     assert abs(sum(t["score"] for t in results["tests"]) - results["score"]) < 1e-9
     assert sum(t["max_score"] for t in results["tests"]) == 14
 
@@ -76,7 +76,7 @@ def test_bundle_layout(autograder):
 
 
 @pytest.mark.parametrize("submission", [SOURCE, STUDENT, FIXTURES / "ex1-sign-flipped.ipynb",
-                                        FIXTURES / "reordered-cells.ipynb"], ids=lambda p: p.stem)  # fmt: skip
+                                        FIXTURES / "reordered-cells.ipynb"], ids=lambda p: p.stem)
 def test_run_autograder(autograder, tmp_path, submission):
     zip_path, seed, _ = autograder
     done, results = run_autograder(zip_path, tmp_path / "autograder", submission)

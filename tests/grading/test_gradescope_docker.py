@@ -67,7 +67,7 @@ def venv():
         (base / "requirements.txt").write_bytes(z.read("requirements.txt"))
     subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(base / "venv")], check=True)
     subprocess.run([str(base / "venv/bin/pip"), "install", "--quiet", "-r", str(base / "requirements.txt")],
-                   check=True, timeout=900)  # fmt: skip
+                   check=True, timeout=900)
     yield base / "venv"
     shutil.rmtree(base, ignore_errors=True)
 
@@ -85,9 +85,9 @@ def run_without_namespaces(venv: Path, submission: Path, sandbox: str = "auto") 
     text = submission.read_text().replace("@ROOT@", str(root)).replace("@VENV@", str(venv))
     (root / "submission" / "answers.ipynb").write_text(text)
     env = {"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "BPTEACH_PYTHON": str(venv / "bin/python"),
-           "BPTEACH_STUDENT_UID": str(UID)}  # fmt: skip
+           "BPTEACH_STUDENT_UID": str(UID)}
     done = subprocess.run([sys.executable, str(HERE / "no_userns.py"), str(root / "source" / "run_autograder")],
-                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+                          env=env, capture_output=True, text=True, timeout=600)
     results = json.loads((root / "results" / "results.json").read_text())
     return {"done": done, "results": results}, root
 

@@ -63,7 +63,7 @@ GIVEAWAYS = {  # public-test grade_id -> text that would state its exercise's an
 }
 HINT_GIVEAWAYS = ["delta = h - y", "-(y_p - h_p), with", "so da = W^T", "dh_p/dz_p = f'(z_p)", "da/dz = f'(z)",
                   "so sum |W| beta", "-(Y - H) * f'", "an outer product delta a^T",
-                  "np.abs(W[l]).T @ beta"]  # fmt: skip
+                  "np.abs(W[l]).T @ beta"]
 
 
 def _cells():

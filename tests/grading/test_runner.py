@@ -88,7 +88,7 @@ def test_the_reply_parser_takes_only_plain_arrays():
         frame({"kind": "array", "case": 0, "path": "out__v", "dtype": "|V8", "shape": [1]}, b"\0" * 8),
         frame({"kind": "status", "status": "ok"}),
         b"garbage that is not a frame",
-    ])  # fmt: skip
+    ])
     result = runner._parse({}, stream, n_cases=1)
     assert set(result.outputs[0]) == {"out"} and np.array_equal(result.outputs[0]["out"], good)
 
@@ -112,7 +112,7 @@ def test_service_evidence_is_the_harness_own(where):
     submission can ask for evaluations, not write the record, on its stream or through gc."""
     prepare = '    _args["y"] = _call(_case, [_args["y"]])[0] / 2\n'
     run = runner.run_exercise(SETUP, FORGE_EVIDENCE + GOOD, "output_delta", cases(), prepare, sandbox=where,
-                              service=SERVICE)  # fmt: skip
+                              service=SERVICE)
     assert run.status == "ok", run.message
     for n, case in enumerate(cases()):
         assert int(run.inputs_after[n]["sv__calls"]) == 1
@@ -133,7 +133,7 @@ def test_bpteach_code_sent_for_a_service_reaches_no_later_exercise(where):
     prepare = '    _args["y"] = _call(_case, [_args["y"]])[0] / 2\n'
     with runner.Session(where) as session:
         run = session.run(SETUP, SEES_REFERENCE.replace("not ", "") + GOOD, "output_delta", cases(), prepare,
-                          REFERENCE_SERVICE, ("activations",))  # fmt: skip
+                          REFERENCE_SERVICE, ("activations",))
         assert run.status == "ok", run.message  # this exercise's own process holds them: they are its service's
         assert int(run.inputs_after[0]["sv__calls"]) == 1
         assert session.proc is None  # the harness that held them is gone

@@ -25,7 +25,7 @@ def test_a_second_bpteach_copy_on_a_bound_path_is_hidden(tmp_path, monkeypatch):
     assert str(site / "bpteach") in sandbox.hidden_paths(sandbox.python_paths())
     probe = f"import os; print(os.path.exists({str(beside)!r}), os.path.exists({str(answers)!r}))"
     done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)  # fmt: skip
+                          env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
     assert done.stdout.split() == ["True", "False"], done.stdout + done.stderr
 
 
@@ -39,13 +39,13 @@ def test_a_folder_flood_stops_at_the_scratch_inode_cap():
         pytest.skip("only a grader running as root can mount the capped tmpfs")
     flood = ("import errno, os, time\nn, end = 0, time.monotonic() + 20\n"
              "try:\n    while time.monotonic() < end:\n        os.mkdir(f'/tmp/d{n}'); n += 1\n"
-             "except OSError as e:\n    print(n, errno.errorcode[e.errno])\nelse:\n    print(n, 'none')\n")  # fmt: skip
+             "except OSError as e:\n    print(n, errno.errorcode[e.errno])\nelse:\n    print(n, 'none')\n")
     scratch = quotas.scratch()
     assert scratch is not None, "root, yet the capped tmpfs could not be mounted"
     before = _slab_kib()
     try:
         done = subprocess.run(sandbox.command(sys.executable, flood, "{}", scratch), capture_output=True, text=True,
-                              env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)  # fmt: skip
+                              env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
         grown = _slab_kib() - before
     finally:
         quotas.release_scratch(scratch)

@@ -32,7 +32,7 @@ def _from_headers(tmp_path: Path, macros: dict[str, str]) -> dict[str, int]:
     lines = "".join(line.format(key, macro) for key, macro in macros.items())
     src = tmp_path / "numbers.c"
     src.write_text("#include <stdio.h>\n#include <asm/unistd.h>\n#include <linux/audit.h>\n"
-                   "#include <linux/sched.h>\nint main(void) {\n" + lines + "    return 0;\n}\n")  # fmt: skip
+                   "#include <linux/sched.h>\nint main(void) {\n" + lines + "    return 0;\n}\n")
     exe = tmp_path / "numbers"
     built = subprocess.run([cc, "-o", str(exe), str(src)], capture_output=True, text=True)
     if built.returncode != 0 and "No such file" in built.stderr:

@@ -51,7 +51,7 @@ def test_every_teaching_notebook_ends_with_a_graded_exercise(path):
     graded = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade")]
     assert graded and all(c.cell_type == "markdown" for c in nb.cells[graded[-1] + 1 :]), "the exercise comes last"
     points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points") for c in nb.cells
-              if c.metadata.get("nbgrader", {}).get("grade")}  # fmt: skip
+              if c.metadata.get("nbgrader", {}).get("grade")}
     for cell in solutions:
         exercise = BY_ID[cell.metadata["nbgrader"]["grade_id"]]
         assert points.get(f"{exercise.grade_id}-tests") == exercise.points, f"{exercise.grade_id}: test cell points"

@@ -41,12 +41,12 @@ def installed(tmp_path_factory):
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BPTEACH_GRADER_SEED")}
     return {"python": python, "bpteach": wheel["bin"] / "bpteach", "purelib": Path(purelib), "work": work,
-            "env": {**env, **LIMITS}}  # fmt: skip
+            "env": {**env, **LIMITS}}
 
 
 def test_bpteach_comes_from_the_wheel(installed):
     where = run([str(installed["python"]), "-c", "import bpteach; print(bpteach.__file__)"],
-                cwd=installed["work"], env=installed["env"]).stdout.strip()  # fmt: skip
+                cwd=installed["work"], env=installed["env"]).stdout.strip()
     assert where.startswith(str(installed["purelib"]))
     assert (installed["purelib"] / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb").is_file()
 
@@ -61,13 +61,13 @@ def test_assign_and_grade_the_full_solution(installed):
     report = json.loads((work / "out" / "report.json").read_text())
     assert report["score"] == report["max_score"] == 14 and report["sandbox"] == "bwrap", done.stdout
     done = run([str(installed["bpteach"]), "grade", "student/backprop-exercises.ipynb", "--out", "out2", "--seed", "1"],
-               cwd=work, env=env)  # fmt: skip
+               cwd=work, env=env)
     assert json.loads((work / "out2" / "report.json").read_text())["score"] == 0
 
 
 # what depends on where the package is installed: the copies of the solutions and the reference
 SAMPLE_ATTACKS = ("reads-solutions-from-disk", "reads-grader-source", "reference-importlib", "reference-runpy",
-                  "reads-classmates-notebooks", "writes-outside")  # fmt: skip
+                  "reads-classmates-notebooks", "writes-outside")
 SAMPLE_FIXTURES = ("ex1-sign-flipped", "reordered-cells", "ex1-nan", "retyped-cell")
 
 
@@ -81,10 +81,10 @@ def test_a_sample_of_the_corpus_in_the_wheel_install(installed):
         shutil.copy(HERE / "attacks" / "fixtures" / f"{name}.ipynb", corpus)
     expected = {k: v for k, v in json.loads((HERE / "expected.json").read_text()).items() if k in SAMPLE_FIXTURES}
     attacks = {k: v for k, v in json.loads((HERE / "attacks" / "expected.json").read_text()).items()
-               if k in SAMPLE_ATTACKS}  # fmt: skip
+               if k in SAMPLE_ATTACKS}
     assert len(expected) + len(attacks) == len(SAMPLE_FIXTURES) + len(SAMPLE_ATTACKS)
     run([str(installed["bpteach"]), "grade", str(corpus), "--out", "reports", "--jobs", "2", "--seed", "7",
-         "--no-progress"], cwd=work, env=env)  # fmt: skip
+         "--no-progress"], cwd=work, env=env)
     for name, want in {**expected, **attacks}.items():
         got = json.loads((work / "reports" / want.get("folder", name) / "report.json").read_text())
         assert got["score"] == want["score"], f"{name}: {got['score']} != {want['score']}"

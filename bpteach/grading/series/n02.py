@@ -24,7 +24,7 @@ def _make_cases(rng: np.random.Generator) -> list[Case]:
             "f(z) where f'(z) is needed: the slope of a sigmoid is sigma(z) (1 - sigma(z))":
                 sigmoid.f(z_next)[:, None] * W_l,
             "f'(a) where f'(z) is needed: the slope is taken at z": sigmoid.df(sigmoid.f(z_next))[:, None] * W_l,
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -27,7 +27,7 @@ def _make_cases(rng: np.random.Generator) -> list[Case]:
                 np.outer(-(y - t.h), a_prev),
             "every row is the whole sum over p: only h_p depends on W_(p<-q), the other outputs give 0":
                 np.outer(np.full(sizes[-1], err.sum()), a_prev),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -48,7 +48,7 @@ def _l1_cases(rng: np.random.Generator) -> list[Case]:
             "a factor is missing: h_p is f of z_p, so the chain rule passes through f":
                 np.outer(np.sign(h - y), a_prev),
             "the transpose: row p (the destination), column q (the source)": good.T,
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -31,7 +31,7 @@ def _path_cases(rng: np.random.Generator) -> list[Case]:
             "these are the terms of dh_p/dW: multiply each by -(y_p - h_p)": good / -(y - t.h),
             "the factor f'(z_i) of unit i is missing": good / fp[2][i],
             "the axes are reversed: index the array [k, q, p]": good.transpose(2, 1, 0),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -59,7 +59,7 @@ def _count_cases(rng: np.random.Generator) -> list[Case]:
                     _counts(sizes, l + 2, 2 * (n_l - l) + 1),
                 "the sum of the widths: a path picks one unit on EVERY layer, so the widths multiply":
                     np.array([sum(sizes[l + 1 :]), sum(sizes[l + 1 :]) * 2 * (n_l - l)], dtype=np.int64),
-            }  # fmt: skip
+            }
             wrong = [tuple(m) for m in mistakes.values()]
             if len(set(wrong)) == len(wrong) and tuple(good) not in wrong:  # every hint told apart
                 break
@@ -72,4 +72,4 @@ EXERCISES = [
              kind="bookkeeping"),
     Exercise("n04-naive-counts", "naive_counts", "What the naive expansion costs", 2, _count_cases,
              kind="counting"),
-]  # fmt: skip
+]

@@ -38,7 +38,7 @@ def _cases(rng):
             "recursion: step 2 also multiplies each sum by f'(z^(l)_k), s_l products per hidden layer":
                 (terms, naive, recursion - step2_f),
             "recursion: step 3 counts too, one product delta_i a_j per weight": (terms, naive, recursion - step3),
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -28,13 +28,13 @@ def _cases(rng):
         terms = terms.reshape(s[l + 1 :])  # axes: the units on layers l+2..n_l, the output unit p last
         err = -(y - t.h)  # -(y_p - h_p), along the last axis
         inputs = {"W": {m: net.W[m].copy() for m in net.W}, "fprime_z": {m: fp[m].copy() for m in fp},
-                  "y": y, "h": t.h.copy(), "l": l, "i": i}  # fmt: skip
+                  "y": y, "h": t.h.copy(), "l": l, "i": i}
         cases.append(Case(inputs, terms, {
             "sign flipped: check the sign each term starts with": -terms,
             "the factor -(y_p - h_p) is missing: that sums dh_p/db, not dJ/db": terms / err,
             "the factor f'(z_i) of the bias's own unit i (layer l+1) is missing": terms / fp[l + 1][i],
             "the factor f'(z_p) of the output unit is missing": terms / fp[n_l],
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -54,7 +54,7 @@ def _skip_cases(rng):
             "the path through layer l+1 is missing: a^(l) still feeds z^(l+1)": skip * fp,
             "f'(z^(l)) multiplies only one of the routes: both pass through a^(l) = f(z^(l))": main * fp + skip,
             "f'(z^(l)) is missing: delta^(l) is a slope with respect to z^(l), not a^(l)": main + skip,
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -79,7 +79,7 @@ def _leaky_cases(rng):
             "the slope at z = 0: the text asks for the slope from the left there": back * np.where(z >= 0, 1.0, alpha),
             "f(z) where f'(z) belongs: the step multiplies by the unit's slope": back * a,
             "the two slopes swapped: check which piece of f is the steeper": back * np.where(z > 0, alpha, 1.0),
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -39,7 +39,7 @@ def _cases(rng):
                 W, Z, A, Y, lambda z: sigmoid.df(sigmoid.f(z))),
             "sign flipped: check the sign of Delta^(n_l)": (
                 {l: -v for l, v in Delta.items()}, {l: -v for l, v in dW.items()}, {l: -v for l, v in db.items()}),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -59,7 +59,7 @@ def _dropout_cases(rng):
             "the 1/keep is missing: the forward pass scaled the kept units": back * mask,
             "times keep: the forward pass divided by it": back * mask * keep,
             "the mask is inverted: the kept units are the ones with mask 1": back * (1 - mask) / keep,
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -34,7 +34,7 @@ def _cases(rng):
                 np.array(-lr * sum(float(np.sum(dW[l] ** 2)) for l in dW)),
             "lr squared: the change of J is first order in the step, so lr appears once":
                 np.array(-(lr**2) * squares),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -59,13 +59,13 @@ def _momentum_cases(rng):
             "the step is the old velocity: v is updated before it moves the parameters": change(mu, 0) / mu,
             "the gradient's own term has the wrong sign: the step goes against the gradient": -change(-mu, lr),
             "the biases are left out: they move too, and their change counts": change(mu, lr, biases=False),
-        }))  # fmt: skip
+        }))
     return cases
 
 
 EXERCISES = [
     Exercise("n08-predicted-change", "predicted_change", "What one gradient step does to J", 2, _cases,
-             derivation=True),  # fmt: skip
+             derivation=True),
     Exercise("n08-momentum-change", "momentum_predicted_change", "What one momentum step does to J", 2,
-             _momentum_cases, derivation=True),  # fmt: skip
+             _momentum_cases, derivation=True),
 ]

@@ -40,7 +40,7 @@ def _cases(rng):
                 _bound(W, delta_out, lambda d: d, lambda w: w, after=np.abs),
             "the absolute value is taken after the sum: the triangle inequality bounds each term of it":
                 _bound(W, delta_out, np.abs, lambda w: w, after=np.abs),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -56,7 +56,7 @@ def _error_cases(rng):
     cases = []
     g = rng.normal(size=(4, 3))
     for analytic, numeric in ((g, g + 1e-3 * rng.normal(size=g.shape)), (-rng.normal(size=5), None),
-                              (np.zeros((2, 5)), np.zeros((2, 5)))):  # fmt: skip
+                              (np.zeros((2, 5)), np.zeros((2, 5)))):
         numeric = -analytic if numeric is None else numeric
         good = np.array(relative_error(analytic, numeric))  # bpteach's own, the one notebook 09 uses
         wrong = {
@@ -68,7 +68,7 @@ def _error_cases(rng):
                 _norm_ratio(analytic, numeric, denominator=lambda a, b: np.linalg.norm(a)),
             "the largest entry, not the norm: use the length of the whole vector of differences":
                 _norm_ratio(analytic, numeric, norm=lambda v: np.max(np.abs(v), initial=0.0)),
-        }  # fmt: skip
+        }
         mistakes = {}  # keep the ones that differ from the truth and from every mistake kept before them
         for h, w in wrong.items():
             if np.isfinite(w) and not any(np.isclose(w, v, rtol=1e-6, atol=0) for v in (good, *mistakes.values())):
@@ -89,13 +89,13 @@ def _input_cases(rng):
             "a factor f'(x) too many: the input layer has no activation, a^(1) = x": good * sigmoid.df(x),
             "sign flipped: the slope of J with respect to x, not the step against it": -good,
             "a factor x too many: that is the shape of a weight's gradient, not an input's": good * x,
-        }))  # fmt: skip
+        }))
     return cases
 
 
 EXERCISES = [
     Exercise("n09-delta-bound", "delta_bound", "Why sigmoid gradients vanish: a bound on delta", 2, _cases,
-             derivation=True),  # fmt: skip
+             derivation=True),
     Exercise("n09-relative-error", "relative_error", "The gradient check's relative error", 2, _error_cases),
     Exercise("n09-input-gradient", "input_gradient", "The gradient with respect to the input", 2, _input_cases,
              derivation=True),

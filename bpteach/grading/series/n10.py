@@ -36,7 +36,7 @@ def _cases(rng):
                 _entry(delta[l], a[l], i - 1, j - 1),
             "a of layer l+1: a weight's gradient takes the activation of its source layer, l":
                 _entry(delta[l + 1], a[l + 1], i - 1, j - 1),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -52,13 +52,13 @@ def _tied_cases(rng):
             "only the use in layer 2: W also acts in layer 1, and J feels both": second,
             "the mean of the two uses: each use adds its own slope": (first + second) / 2,
             "the second use subtracted: both uses add to J's slope": first - second,
-        }))  # fmt: skip
+        }))
     return cases
 
 
 EXERCISES = [
     Exercise("n10-gradient-entry", "gradient_entry", "One weight's gradient, as the explorer shows it", 2, _cases,
-             kind="bookkeeping", items=("dJ/dW", "dJ/db")),  # fmt: skip
+             kind="bookkeeping", items=("dJ/dW", "dJ/db")),
     Exercise("n10-tied-gradient", "tied_gradient", "The gradient of a weight used twice", 2, _tied_cases,
              derivation=True),
 ]

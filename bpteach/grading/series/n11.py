@@ -30,7 +30,7 @@ def _softmax_delta(rng):
         if len(shape) == 2:
             e = np.exp(z)
             mistakes["softmax along a row: each column (one example) sums over its units, axis 0"] = (
-                e / e.sum(axis=1, keepdims=True) - y)  # fmt: skip
+                e / e.sum(axis=1, keepdims=True) - y)
             mistakes["softmax over the whole batch: each column (one example) is normalised alone"] = e / e.sum() - y
         cases.append(Case({"y": y, "z": z}, good, mistakes))
     return cases
@@ -53,7 +53,7 @@ def _decay(rng):
         }
         if m is not None:
             mistakes["lambda W divided by m: the decay term is not inside the mean over the examples"] = (
-                dW0 + lam * W / m, db)  # fmt: skip
+                dW0 + lam * W / m, db)
         cases.append(Case({"delta_next": d, "a_l": a, "W_l": W, "b_l": b, "lam": lam}, (dW, db), mistakes))
     return cases
 
@@ -77,10 +77,10 @@ def _softmax_squared(rng):
             "sign flipped: check which of h and y comes first": -good,
             "the sum runs over the wrong axis: each column (one example) sums over its units":
                 h * (g - np.sum(h * g, axis=-1, keepdims=True)) if len(shape) == 2 else h * g,
-        }  # fmt: skip
+        }
         if len(shape) == 2:
             mistakes["the sum runs over the whole batch: each column (one example) sums over its own units only"] = (
-                h * (g - np.sum(h * g)))  # fmt: skip
+                h * (g - np.sum(h * g)))
         cases.append(Case({"y": y, "z": z}, good, mistakes))
     return cases
 
@@ -101,7 +101,7 @@ def _tanh_bce(rng):
             "a factor tanh'(z) too many: it cancels against the 1 / (π (1 - π)) of the cross-entropy":
                 2 * (p - y) * (1 - h**2),
             "sign flipped: J grows when π moves away from y": -good,
-        }))  # fmt: skip
+        }))
     return cases
 
 

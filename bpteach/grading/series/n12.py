@@ -29,7 +29,7 @@ def _layer(rng):
             "sigma(z) where its slope sigma'(z) belongs": back["f"],
             "da skips the sigma node: a_j reaches J through z and then sigma, like dW and db":
                 (back["right"][0], W.T @ g, back["right"][2]),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -52,7 +52,7 @@ def _counts(rng):
             "the cost's nodes are missing: 5 nodes, 10 arrows per output unit": _sizes_counts(sizes, cost=False),
             "the forward pass (V nodes) is missing: every mode runs it first": _sizes_counts(sizes, passes=(0, 0, 2)),
             "one forward pass per parameter: a central difference takes two": _sizes_counts(sizes, passes=(1, 1, 1)),
-        }))  # fmt: skip
+        }))
     return cases
 
 

@@ -42,7 +42,7 @@ def _batchnorm(rng):
                 _bn_backward(x, gamma, g, eps, ddof=1),
             "dgamma: the local derivative of gamma * xhat with respect to gamma is not 1":
                 _bn_backward(x, gamma, g, eps, dgamma_xhat=False),
-        }))  # fmt: skip
+        }))
     return cases
 
 
@@ -70,7 +70,7 @@ def _weighted_cases(rng):
                 _weighted(delta_next, a_l, w, power=2),
             "dW is right but db is not: the bias gradient is missing the weights":
                 (right[0], delta_next.mean(axis=1)),
-        }))  # fmt: skip
+        }))
     return cases
 
 
