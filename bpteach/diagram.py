@@ -91,6 +91,7 @@ class NetworkDiagram:
         figsize: tuple[float, float] = (7.0, 3.6),
         fontsize: float = 9,
         colorbars: bool = True,
+        link_widths: tuple[float, float] = (0.4, 4.0),
     ) -> None:
         for name, value, allowed in (
             ("color_by", color_by, COLOR_BY),
@@ -99,7 +100,12 @@ class NetworkDiagram:
         ):
             if value not in allowed:
                 raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        lo, hi = map(float, link_widths)
+        if not 0 < lo < hi:
+            raise ValueError(f"link_widths: expected (thinnest, thickest) in points with 0 < thinnest < thickest, "
+                             f"got {link_widths!r}")
         self.net, self.limit, self.fontsize = net, float(limit), fontsize
+        self.link_widths = (lo, hi)  # points: |W| = 0 .. limit; a projector needs a thicker thinnest line
         self._color_by, self._delta_scale, self._links_by = color_by, delta_scale, links_by
         if ax is None:
             fig, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -119,7 +125,7 @@ class NetworkDiagram:
         ax.add_collection(self.links)
         self.bundle = LineCollection([], zorder=2, capstyle="round")  # every path of one weight
         ax.add_collection(self.bundle)
-        self.path = LineCollection([], colors="#f5a300", linewidths=5, alpha=0.85, zorder=2.5)
+        self.path = LineCollection([], colors="#f5a300", linewidths=hi + 1, alpha=0.85, zorder=2.5)
         ax.add_collection(self.path)
         self.unit_keys = list(self.pos)
         xy = np.array([self.pos[k] for k in self.unit_keys])
@@ -258,7 +264,7 @@ class NetworkDiagram:
         trace.a or delta (first column of a batch). `layers`: the layers whose unit values
         are known (the step-through), all when None; the others are drawn grey."""
         self._trace, self._delta, self._grads, self._layers = trace, delta, grads, layers
-        net = self.net
+        net, (lo, hi) = self.net, self.link_widths
         if self._links_by == "gradient" and grads is not None:
             values = []
             for l in range(1, net.n_l):
@@ -271,11 +277,11 @@ class NetworkDiagram:
             colors = self.link_cmap(self.link_norm(v))
             colors[np.isnan(v)] = to_rgba(NO_VALUE)
             self.links.set_color(colors)
-            self.links.set_linewidths(np.where(np.isnan(v), 0.6, 0.4 + 3.6 * np.nan_to_num(np.abs(v))))
+            self.links.set_linewidths(np.where(np.isnan(v), 1.5 * lo, lo + (hi - lo) * np.nan_to_num(np.abs(v))))
         else:
             w = np.concatenate([np.asarray(net.W[l], dtype=float).ravel() for l in range(1, net.n_l)])
             self.links.set_color(self.link_cmap(self.w_norm(w)))
-            self.links.set_linewidths(0.4 + 3.6 * np.minimum(np.abs(w) / self.limit, 1.0))
+            self.links.set_linewidths(lo + (hi - lo) * np.minimum(np.abs(w) / self.limit, 1.0))
         b = np.array([net.b[l - 1][u] for (l, u) in self.bias_keys], dtype=float)
         self.biases.set_facecolor(self.link_cmap(self.w_norm(b)))
         values = self.unit_values(trace, delta, layers)
@@ -334,14 +340,15 @@ class NetworkDiagram:
     def highlight_segments(self, segments) -> None:
         self.path.set_segments([list(s) for s in segments])
 
-    def show_paths(self, terms=None, l: int = 1, max_width: float = 7.0) -> None:
+    def show_paths(self, terms=None, l: int = 1, max_width: float | None = None) -> None:
         """Draw every path term of one weight (Figure 2, complete) as the net signed flow
         through each link: a link gets the sum of the terms whose path runs through it, so
         terms of opposite sign that share a link show their net, not the larger one. Width
         grows with |flow|, colour shows flow / max |flow| on the flow key (red +, blue -);
         the weight's own link carries every term, i.e. dJ/dW. `terms` are PathTerm-like
         objects with `.path` (0-based units on layers l..n_l) and `.value`; `flows` keeps
-        (layer, destination, source) -> flow. None clears them."""
+        (layer, destination, source) -> flow. None clears them. `max_width`: the widest line
+        above the thinnest, in points (default: 1.75 times the thickest link)."""
         was_shown = bool(self.flows)
         self.flows = {}
         for t in terms or ():
@@ -358,7 +365,9 @@ class NetworkDiagram:
         order = sorted(self.flows, key=lambda k: abs(self.flows[k]))  # the largest drawn last, on top
         flow = np.array([self.flows[k] for k in order]) / biggest
         self.bundle.set_segments([[self.pos[m, j], self.pos[m + 1, i]] for (m, i, j) in order])
-        self.bundle.set_linewidths(0.6 + max_width * np.abs(flow))
+        lo, hi = self.link_widths
+        widest = 1.75 * hi if max_width is None else max_width
+        self.bundle.set_linewidths(1.5 * lo + widest * np.abs(flow))
         self.bundle.set_color(self.flow_cmap(Normalize(-1.0, 1.0)(flow)))
         self.bundle.set_alpha(0.85)
         self.flow_order = order
@@ -469,7 +478,7 @@ def draw_paths(net, x, y, l: int, i: int, j: int, ax=None, **kwargs) -> NetworkD
     d.update(net.forward(x))
     d.links.set_alpha(0.25)
     d.highlight_weight(l, i, j)
-    d.path.set_linewidth(9)
+    d.path.set_linewidth(2.25 * d.link_widths[1])
     d.path.set_alpha(0.5)
     d.show_paths(terms, l)
     total = sum(t.value for t in terms)

@@ -39,8 +39,9 @@ class Explorer:
         self._echoes = EchoFilter()  # the slider positions the view replaced, which a browser may still send
         fs, dpi = (15 if lecture else 9), 96 * pixel_ratio
         fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi, layout="constrained")
-        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs)
-        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}  # lecture: what fits
+        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs,  # lecture: links >= 1.5
+                                      link_widths=(3.2, 10.0) if lecture else (0.4, 4.0))  # px even at 150% zoom
+        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto", **size))
         self.side = SidePlots((5.0, 3.9) if lecture else (3.6, 3.3), dpi, fs, limit)
         self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "300px",
@@ -149,8 +150,8 @@ class Explorer:
         if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
             left = w.VBox([self.image, stepper], layout=w.Layout(flex="1 1 380px", min_width="0"))
             right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing,
-                            self.derivation.widget, self.side_image,
-                            self.curve_note], layout=w.Layout(flex="1 1 440px", min_width="0"))
+                            self.derivation.widget, self.side_image, self.curve_note],
+                           layout=w.Layout(flex="1 1 440px", min_width="0"))
         else:
             left = w.VBox([self.image, stepper, self.stage_text, pacing, self.derivation.widget],
                           layout=w.Layout(flex="1 1 600px", min_width="0", align_items="stretch"))
@@ -163,8 +164,7 @@ class Explorer:
         paths = w.VBox([w.HBox([self.terms, self.all_paths], layout=w.Layout(**row)), self.path_select],
                        layout=w.Layout(width="100%"))
         parts = [top, header, header2] if lecture else [header, header2, top]  # lecture: the picture first
-        box = w.VBox([w.HTML(CSS), *parts, trainer, self.moved, sliders, paths],
-                     layout=w.Layout(width="100%"))
+        box = w.VBox([w.HTML(CSS), *parts, trainer, self.moved, sliders, paths], layout=w.Layout(width="100%"))
         box.add_class("bpteach-root")
         if lecture:
             box.add_class("bpteach-lecture")

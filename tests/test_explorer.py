@@ -121,6 +121,21 @@ def test_diagram_highlights_a_path_and_draws_every_path_of_a_weight():
     assert fig2.flows[1, 2, 1] == pytest.approx(net.gradients(X, Y).W[1][2, 1], rel=1e-10)
 
 
+def test_link_width_follows_the_weight_between_the_thinnest_and_the_thickest():
+    net = bp.Network.five_layer(seed=0)
+    net.W[1][0, 0], net.W[1][1, 0], net.W[1][2, 0] = 0.0, -1.5, 7.0  # nothing, half the range, beyond it
+    d = NetworkDiagram(net, limit=3.0, link_widths=(3.2, 10.0))
+    widths = d.links.get_linewidths()
+    got = [widths[d.link_index[1, i, 0]] for i in range(3)]
+    assert got == pytest.approx([3.2, 6.6, 10.0])
+    assert min(widths) >= 3.2 and max(widths) <= 10.0 and d.path.get_linewidth()[0] > 10.0
+    lecture, desk = Explorer(lecture=True).diagram, Explorer().diagram  # a projector gets thicker lines
+    assert min(lecture.links.get_linewidths()) > 2 * max(desk.link_widths[0], min(desk.links.get_linewidths()))
+    with pytest.raises(ValueError, match=r"link_widths: .* got \(2, 1\)"):
+        NetworkDiagram(net, link_widths=(2, 1))
+    matplotlib.pyplot.close("all")
+
+
 # -- the explorer: its numbers are bpteach's, with the true weights --------------------------
 
 

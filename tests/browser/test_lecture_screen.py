@@ -12,6 +12,7 @@ import pytest
 from test_explorer_browser import SLIDER, settle
 
 import bpteach as bp
+from bpteach.explorer import Explorer
 from conftest import ARTIFACTS
 
 # (name, CSS viewport): 1280x720 at 150% zoom is a 853x480 CSS viewport
@@ -72,6 +73,24 @@ def test_one_screen_at_projector_sizes_also_with_a_failing_mistake(lecture):
     assert all(v >= 24 for k, v in report.items() if k.endswith("font-px"))
     cut = {k: list(v) for k, v in report.items() if not k.endswith("font-px") and v}
     assert cut == {}, f"outside the viewport: {cut}"
+
+
+def test_links_are_thick_enough_for_a_projector(lecture):
+    """The thinnest link (a weight near 0) is at least 1.5 CSS px wide on every screen: 2.25 projector
+    pixels at 150% zoom. Measured from the picture's size on the page and the diagram's widths in points."""
+    page, widths = lecture, {}
+    diagram = Explorer(lecture=True).diagram
+    thinnest, points_wide = diagram.link_widths[0], diagram.fig.get_figwidth() * 72
+    assert min(diagram.links.get_linewidths()) >= thinnest
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        shown = page.locator(".bpteach-root img").first.bounding_box()["width"]
+        widths[name] = round(thinnest * shown / points_wide, 2)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    (ARTIFACTS / "lecture-link-widths.json").write_text(json.dumps({"thinnest link, CSS px": widths}, indent=2))
+    assert min(widths.values()) >= 1.5, f"thinnest link in CSS px: {widths}"
 
 
 def counter(page) -> int:
