@@ -91,6 +91,8 @@ class Explorer:
                                    layout=w.Layout(width="16em"))
         self.jump = w.IntSlider(value=0, min=0, max=len(m.stages), description="go to step",
                                 tooltip="jump to a step (0: the whole pass)", layout=w.Layout(width="18em"))
+        for s in (self.lr, self.speed, self.jump):
+            s.style.description_width = "initial"  # the whole label, at 24 px too
         self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
         self.derivation = DerivationView(m)  # the studied weight's backward pass, one line per press
         self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
@@ -148,8 +150,8 @@ class Explorer:
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
         if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
-            left = w.VBox([self.image, stepper], layout=w.Layout(flex="1 1 380px", min_width="0"))
-            right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing,
+            left = w.VBox([self.image, stepper, self.stage_text], layout=w.Layout(flex="1 1 380px", min_width="0"))
+            right = w.VBox([self.panel, self.study_slider_box, self.note, pacing,
                             self.derivation.widget, self.side_image, self.curve_note],
                            layout=w.Layout(flex="1 1 440px", min_width="0"))
         else:
@@ -302,17 +304,14 @@ class Explorer:
         self.stage_text.value = stage_html(m.net, m.y, stage, m.units(), s)
         k = m.position
         self.stage_counter.value = f"step {k} of {len(m.stages)}"
-        self.forward_button.disabled = k >= m.n_forward
+        self.forward_button.disabled, self.back_button.disabled = k >= m.n_forward, k == 0
         self.backward_button.disabled = k < m.n_forward or k >= len(m.stages)
-        self.back_button.disabled = k == 0
         self.step_counter.value = f"<span class='bpteach-steps'>{m.steps}</span> step{'s' if m.steps != 1 else ''}"
         best = m.moved_most()
         self.moved.value = ("<span>no parameter has moved from the start</span>" if best is None else
                             f"<span>moved most since the start: {best[0]} by {num(best[1], '+.4f')}</span>")
-        notes = m.notes()
-        notes += [f"{t} lies beyond its slider (±{self.limit:g}): the slider changes nothing until dragged."
-                  for t in self._far]
-        self.note.value = "".join(f"<div class='bpteach-note'>{n}</div>" for n in notes)
+        far = [f"{t} lies beyond its slider (±{self.limit:g}): it changes nothing until dragged." for t in self._far]
+        self.note.value = "".join(f"<div class='bpteach-note'>{n}</div>" for n in m.notes() + far)
 
     def _render_panel(self, s: dict) -> None:
         m, (l, i, j) = self.model, s["weight"]

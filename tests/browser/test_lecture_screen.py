@@ -93,6 +93,51 @@ def test_links_are_thick_enough_for_a_projector(lecture):
     assert min(widths.values()) >= 1.5, f"thinnest link in CSS px: {widths}"
 
 
+CUT_JS = """() => {
+  const cut = [];
+  for (const e of document.querySelectorAll('.bpteach-root *')) {
+    const text = (e.innerText || '').trim();
+    if (!text || e.offsetParent === null || e.children.length > 3) continue;
+    const s = getComputedStyle(e);
+    const clips = s.textOverflow === 'ellipsis' || ['hidden', 'clip'].includes(s.overflowX);
+    if (clips && e.scrollWidth > e.clientWidth + 1) cut.push(text.slice(0, 60));
+  }
+  const page = document.scrollingElement;
+  if (page.scrollWidth > window.innerWidth + 1) cut.push(`the page scrolls sideways: ${page.scrollWidth} px`);
+  return cut;
+}"""
+
+
+def test_no_text_is_cut_at_any_size_with_a_failing_mistake_on(lecture):
+    """Labels, the numbers, the error message, the step formula and the derivation wrap rather than clip."""
+    page, report = lecture, {}
+    mistake = page.locator(".bpteach-root select", has=page.locator("option", has_text="correct backprop")).first
+    mistake.select_option(label="W instead of W^T in step 2")
+    page.get_by_role("button", name="whole pass", exact=True).first.click()
+    settle(page)
+    page.locator(".bpteach-stage").first.click()  # focus on the page, not on a control
+    for k in range(1, 13):  # to the last step: the longest formula
+        page.keyboard.press("ArrowRight")
+        wait_step(page, k)
+    settle(page)
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        report[name] = page.evaluate(CUT_JS)
+        page.screenshot(path=str(ARTIFACTS / f"lecture-screen-{name}-mistake-last-step.png"))
+        box = page.locator(".bpteach-stage").first.bounding_box()
+        if name == "1280x720-150pct":  # 20 lines of 24 px type: the formula starts on screen, its end scrolls
+            box["height"] = 100  # the heading's first lines
+        if box["y"] < 0 or box["y"] + box["height"] > height + 1 or box["x"] + box["width"] > width + 1:
+            report[name].append(f"the last step's formula reaches outside the viewport: {box}")
+    page.get_by_role("button", name="whole pass", exact=True).first.click()
+    mistake.select_option(label="correct backprop")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    (ARTIFACTS / "lecture-cut-text.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    assert {k: v for k, v in report.items() if v} == {}
+
+
 def counter(page) -> int:
     text = page.locator(".bpteach-root .widget-html", has_text=" of 12").first.inner_text()
     return int(text.split()[1])
