@@ -23,7 +23,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
@@ -70,7 +70,7 @@ def label_color(fill) -> tuple[float, float, float]:
 
 
 def _cmap(name: str):
-    return plt.get_cmap(name).with_extremes(bad=NO_VALUE)
+    return matplotlib.colormaps[name].with_extremes(bad=NO_VALUE)
 
 
 class NetworkDiagram:
@@ -107,7 +107,9 @@ class NetworkDiagram:
         self.net, self.limit, self.fontsize = net, float(limit), fontsize
         self.link_widths = (lo, hi)  # points: |W| = 0 .. limit; a projector needs a thicker thinnest line
         self._color_by, self._delta_scale, self._links_by = color_by, delta_scale, links_by
-        if ax is None:
+        if ax is None:  # pyplot only here: the explorer draws on its own Figure, and a kernel never loads pyplot
+            import matplotlib.pyplot as plt
+
             fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         self.ax, self.fig = ax, ax.figure
         self._own_layout = isinstance(self.fig.get_layout_engine(), ConstrainedLayoutEngine)
@@ -412,14 +414,14 @@ class NetworkDiagram:
         for t in self.unit_texts:
             t.set_color("black")
         canvas.draw()  # the labels alone, in black, on a transparent figure: their alpha masks
-        layer = np.array(canvas.buffer_rgba(), dtype=float)
-        height = layer.shape[0]
+        alpha = np.array(np.asarray(canvas.buffer_rgba())[:, :, 3])  # one byte a pixel, not 32: a kernel's memory
+        height = alpha.shape[0]
         self._labels = []
         renderer = canvas.get_renderer()
         for t in self.unit_texts:
             x0, y0, x1, y1 = np.round(t.get_window_extent(renderer).extents).astype(int)
             r0, r1, c0, c1 = height - y1 - 1, height - y0 + 1, x0 - 1, x1 + 1
-            self._labels.append(((r0, r1, c0, c1), layer[r0:r1, c0:c1, 3:] / 255.0))
+            self._labels.append(((r0, r1, c0, c1), alpha[r0:r1, c0:c1, None] / 255.0))
         for a in everything:
             a.set_visible(shown[a] and a not in dynamic and a not in self.unit_texts)
         canvas.draw()  # the static background

@@ -37,8 +37,9 @@ class Explorer:
         self.limit, self.seed, self.lecture = limit, seed, lecture
         self._syncing = False  # True only inside _sync(): the view itself is setting widgets
         self._echoes = EchoFilter()  # the slider positions the view replaced, which a browser may still send
-        fs, dpi = (15 if lecture else 9), 96 * pixel_ratio
-        fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi, layout="constrained")
+        fs, dpi = (15 if lecture else 9), 96 * pixel_ratio  # lecture: the picture, 11 in, is shown <= ~900 CSS px
+        fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi * (0.75 if lecture else 1),  # wide: 3/4
+                     layout="constrained")  # of the pixels still give 1.7 a CSS px, in less of a kernel's memory
         self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs,  # lecture: links >= 1.5
                                       link_widths=(3.2, 10.0) if lecture else (0.4, 4.0))  # px even at 150% zoom
         size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}

@@ -77,8 +77,9 @@ def test_one_screen_at_projector_sizes_also_with_a_failing_mistake(lecture):
 
 def test_links_are_thick_enough_for_a_projector(lecture):
     """The thinnest link (a weight near 0) is at least 1.5 CSS px wide on every screen: 2.25 projector
-    pixels at 150% zoom. Measured from the picture's size on the page and the diagram's widths in points."""
-    page, widths = lecture, {}
+    pixels at 150% zoom. Measured from the picture's size on the page and the diagram's widths in points.
+    The picture carries at least 1.5 of its pixels a CSS px: sharp at 150% zoom."""
+    page, widths, sharp = lecture, {}, {}
     diagram = Explorer(lecture=True).diagram
     thinnest, points_wide = diagram.link_widths[0], diagram.fig.get_figwidth() * 72
     assert min(diagram.links.get_linewidths()) >= thinnest
@@ -87,10 +88,13 @@ def test_links_are_thick_enough_for_a_projector(lecture):
         settle(page)
         shown = page.locator(".bpteach-root img").first.bounding_box()["width"]
         widths[name] = round(thinnest * shown / points_wide, 2)
+        sharp[name] = round(page.locator(".bpteach-root img").first.evaluate("e => e.naturalWidth") / shown, 2)
     page.set_viewport_size({"width": 1920, "height": 1080})
     settle(page)
-    (ARTIFACTS / "lecture-link-widths.json").write_text(json.dumps({"thinnest link, CSS px": widths}, indent=2))
+    report = {"thinnest link, CSS px": widths, "picture's pixels a CSS px": sharp}
+    (ARTIFACTS / "lecture-link-widths.json").write_text(json.dumps(report, indent=2))
     assert min(widths.values()) >= 1.5, f"thinnest link in CSS px: {widths}"
+    assert min(sharp.values()) >= 1.5, f"the picture is blurred: {sharp}"  # sharp on a 150% screen
 
 
 CUT_JS = """() => {
