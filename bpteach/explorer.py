@@ -1,8 +1,7 @@
 """The interactive explorer (notebook 10): the state lives in `ExplorerModel` (no widgets); this view only asks
 the model to change and redraws from its snapshot. A slider shows its weight rounded to 0.01; moving it sets the
-weight to the slider's value; nothing else is rounded. A browser re-sends a slider's value on its own grid, at
-times late: a value that does not move the slider, or one this view sent within the last seconds, is an echo and
-never reaches the model. Tests and notebooks drive it headless, as a front end would, or call the model."""
+weight to its value; nothing else is rounded. A browser re-sends a slider's value, at times late: one that does
+not move the slider, or that this view sent in the last seconds, is an echo and never reaches the model."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from contextlib import contextmanager
 
 import ipywidgets as w
 import numpy as np
+from IPython.display import display
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
@@ -145,12 +145,14 @@ class Explorer:
                         layout=w.Layout(**row))
         header2 = w.HBox([labelled("backprop", self.mistake), self.train_mistake, labelled("preset", self.preset)],
                          layout=w.Layout(**row))
-        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause,
-                          self.stage_counter], layout=w.Layout(**row))
-        pacing = w.HBox([self.clear_button, self.pass_play, self.speed, self.jump, self.keys], layout=w.Layout(**row))
+        desk, lec = ([], [self.stage_counter]) if lecture else ([self.stage_counter], [])  # lecture: by the player
+        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause, *desk],
+                         layout=w.Layout(**row))
+        pacing = w.HBox([self.clear_button, self.pass_play, *lec, self.speed, self.jump, self.keys],
+                        layout=w.Layout(**row))
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
-        if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
+        if lecture:  # one screen: picture, stepper and formula on the left; numbers, the slider, the player right
             left = w.VBox([self.image, stepper, self.stage_text], layout=w.Layout(flex="1 1 380px", min_width="0"))
             right = w.VBox([self.panel, self.study_slider_box, self.note, pacing,
                             self.derivation.widget, self.side_image, self.curve_note],
@@ -395,6 +397,4 @@ class Explorer:
         return self.model.summary(self.limit)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)

@@ -25,7 +25,8 @@ CSS = """
 .bpteach-root .nw {white-space: nowrap;}
 .bpteach-stage .f {font-family: serif; font-size: 1.1em;}
 .bpteach-lecture {--bp-font: 24px; font-weight: 500;}
-.bpteach-lecture .bpteach-stage {line-height: 1.3;}
+.bpteach-lecture .bpteach-stage {line-height: 1.25;}
+.bpteach-lecture .bpteach-stage sub, .bpteach-lecture .bpteach-stage sup {line-height: 0;}
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
 </style>
 """

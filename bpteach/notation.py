@@ -105,8 +105,8 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
         i, j = units[l + 1], units[l]
         si, sj = lab(net, l + 1, i), lab(net, l, j)
         body = (
-            f"<b>step 3, {sym('W', l)}</b>: every weight's gradient is δ of its destination times a of its "
-            f"source<br><span class='f'><span class='nw'>∂J/∂{weight_html(net, l, i, j)}</span> = "
+            f"<b>step 3, {sym('W', l)}</b>: δ of destination × a of source, for each weight<br>"
+            f"<span class='f'><span class='nw'>∂J/∂{weight_html(net, l, i, j)}</span> = "
             f"{sym('δ', l + 1, si)} "
             f"{sym('a', l, sj)}</span> = {sig(delta[l + 1][i])}{sig(tr.a[l][j])} = "
             f"<b class='bpteach-stage-value'>{num(g.W[l][i, j], '+.6e')}</b>; "
