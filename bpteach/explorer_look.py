@@ -27,6 +27,7 @@ CSS = """
 .bpteach-lecture {--bp-font: 24px; font-weight: 500;}
 .bpteach-lecture .bpteach-stage {line-height: 1.25;}
 .bpteach-lecture .bpteach-stage sub, .bpteach-lecture .bpteach-stage sup {line-height: 0;}
+@media (max-height: 520px) {.bpteach-lecture .bpteach-stage .x {display: none;}}  /* 720p at 150%: symbol = value */
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
 </style>
 """
