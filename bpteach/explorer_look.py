@@ -29,6 +29,7 @@ CSS = """
 .bpteach-lecture .bpteach-stage sub, .bpteach-lecture .bpteach-stage sup {line-height: 0;}
 @media (max-height: 520px) {.bpteach-lecture .bpteach-stage .x {display: none;}}  /* 720p at 150%: symbol = value */
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
+.bpteach-root .widget-play + .widget-html {margin-right: 0.8em;}
 </style>
 """
 
