@@ -3,7 +3,9 @@ page (one kernel each) all press a key on their studied weight's slider at once,
 and 90th percentile of key-press-to-new-panel latency over all pages, and each kernel's memory (RSS).
 
 The browsers run on the same machine as the server, so the figure is a lower bound for the server alone.
-Run: .venv/bin/python -m benchmarks.explorer_class [N ...]  (writes test-artifacts/explorer-class.json)"""
+Run: .venv/bin/python -m benchmarks.explorer_class [N ...]  (writes test-artifacts/explorer-class.json)
+Before/after: ... [N ...] --before DIR, DIR holding an older `bpteach/` (e.g. from `git archive`): both run in
+turn, in one run, on the same machine; the kernels of "before" import bpteach from DIR."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def _rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def run(ns=(1, 2, 4, 8), rounds: int = 8) -> dict:
+def run(ns=(1, 2, 4, 8), rounds: int = 8, pythonpath: str | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp())
@@ -49,6 +51,8 @@ def run(ns=(1, 2, 4, 8), rounds: int = 8) -> dict:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, JUPYTER_PATH=str(work / "demo" / "share"))
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     log = open(work / "voila.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "voila", "lecture.ipynb", "--no-browser", f"--port={port}"],
@@ -101,11 +105,22 @@ def run(ns=(1, 2, 4, 8), rounds: int = 8) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    out = ROOT / "test-artifacts" / "explorer-class.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=2))
     return results
 
 
 if __name__ == "__main__":
-    run(tuple(int(a) for a in sys.argv[1:]) or (1, 2, 4, 8))
+    args = sys.argv[1:]
+    before = args[args.index("--before") + 1] if "--before" in args else None
+    ns = tuple(int(a) for a in args if a.isdigit()) or (1, 2, 4, 8)
+    report = {"cpus": os.cpu_count()}
+    if before:
+        report["before"] = run(ns, pythonpath=str(Path(before).resolve()))
+    report["results"] = run(ns)
+    if before:
+        for n in ns:
+            b, a = report["before"][n], report["results"][n]
+            print(f"{n} pages: kernel RSS median {b['kernel_rss_mb_median']} -> {a['kernel_rss_mb_median']} MB, "
+                  f"key press median {b['median_ms']} -> {a['median_ms']} ms")
+    out = ROOT / "test-artifacts" / "explorer-class.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))

@@ -19,24 +19,25 @@ Unit labels are black or white, whichever contrasts more with the fill (WCAG rat
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, SymLogNorm, to_rgba
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+from .diagram_pixels import BLACK, WHITE, FastPNG, contrast_ratio, encode_png, label_color, relative_luminance
+
+__all__ = ["BLACK", "WHITE", "NetworkDiagram", "contrast_ratio", "draw_network", "draw_paths", "encode_png",
+           "label_color", "relative_luminance", "unit_label", "weight_label"]  # the pixels' helpers, re-exported
 
 LAYER_NAMES_5 = ("n_l-4", "n_l-3", "n_l-2", "n_l-1", "n_l")
 COLOR_BY = ("activation", "delta", "none")
 DELTA_SCALES = ("per-layer", "symlog")
 LINKS_BY = ("weight", "gradient")
 NO_VALUE = "#c8c8c8"  # a unit with nothing to show: layer 1 under "delta", or not computed yet
-BLACK, WHITE = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
 SYMLOG_LINTHRESH = 1e-5
 
 
@@ -51,29 +52,11 @@ def weight_label(net, l: int, i: int, j: int) -> str:
     return rf"$W^{{({l})}}_{{{dst}\leftarrow {src}}}$"
 
 
-def relative_luminance(rgb) -> float:
-    """WCAG 2 relative luminance of an sRGB colour with channels in 0..1."""
-    c = np.asarray(rgb, dtype=float)[:3]
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return float(lin @ [0.2126, 0.7152, 0.0722])
-
-
-def contrast_ratio(rgb1, rgb2) -> float:
-    """WCAG 2 contrast ratio (1..21) of two sRGB colours; AA asks >= 4.5 for text."""
-    hi, lo = sorted((relative_luminance(rgb1), relative_luminance(rgb2)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-def label_color(fill) -> tuple[float, float, float]:
-    """Black or white, whichever contrasts more with `fill` (always >= 4.58 : 1)."""
-    return BLACK if contrast_ratio(fill, BLACK) >= contrast_ratio(fill, WHITE) else WHITE
-
-
 def _cmap(name: str):
-    return plt.get_cmap(name).with_extremes(bad=NO_VALUE)
+    return matplotlib.colormaps[name].with_extremes(bad=NO_VALUE)
 
 
-class NetworkDiagram:
+class NetworkDiagram(FastPNG):
     """The network as units and links: link width and colour show each weight (or its
     gradient), unit colour shows a^{(l)} or delta^{(l)} (`color_by`), each bias is a small
     square beside its unit, one path can be highlighted and all paths of a weight drawn."""
@@ -91,6 +74,7 @@ class NetworkDiagram:
         figsize: tuple[float, float] = (7.0, 3.6),
         fontsize: float = 9,
         colorbars: bool = True,
+        link_widths: tuple[float, float] = (0.4, 4.0),
     ) -> None:
         for name, value, allowed in (
             ("color_by", color_by, COLOR_BY),
@@ -99,9 +83,16 @@ class NetworkDiagram:
         ):
             if value not in allowed:
                 raise ValueError(f"{name}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        lo, hi = map(float, link_widths)
+        if not 0 < lo < hi:
+            raise ValueError(f"link_widths: expected (thinnest, thickest) in points with 0 < thinnest < thickest, "
+                             f"got {link_widths!r}")
         self.net, self.limit, self.fontsize = net, float(limit), fontsize
+        self.link_widths = (lo, hi)  # points: |W| = 0 .. limit; a projector needs a thicker thinnest line
         self._color_by, self._delta_scale, self._links_by = color_by, delta_scale, links_by
-        if ax is None:
+        if ax is None:  # pyplot only here: the explorer draws on its own Figure, and a kernel never loads pyplot
+            import matplotlib.pyplot as plt
+
             fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         self.ax, self.fig = ax, ax.figure
         self._own_layout = isinstance(self.fig.get_layout_engine(), ConstrainedLayoutEngine)
@@ -119,7 +110,7 @@ class NetworkDiagram:
         ax.add_collection(self.links)
         self.bundle = LineCollection([], zorder=2, capstyle="round")  # every path of one weight
         ax.add_collection(self.bundle)
-        self.path = LineCollection([], colors="#f5a300", linewidths=5, alpha=0.85, zorder=2.5)
+        self.path = LineCollection([], colors="#f5a300", linewidths=hi + 1, alpha=0.85, zorder=2.5)
         ax.add_collection(self.path)
         self.unit_keys = list(self.pos)
         xy = np.array([self.pos[k] for k in self.unit_keys])
@@ -260,7 +251,7 @@ class NetworkDiagram:
         trace.a or delta (first column of a batch). `layers`: the layers whose unit values
         are known (the step-through), all when None; the others are drawn grey."""
         self._trace, self._delta, self._grads, self._layers = trace, delta, grads, layers
-        net = self.net
+        net, (lo, hi) = self.net, self.link_widths
         if self._links_by == "gradient" and grads is not None:
             values = []
             for l in range(1, net.n_l):
@@ -273,11 +264,11 @@ class NetworkDiagram:
             colors = self.link_cmap(self.link_norm(v))
             colors[np.isnan(v)] = to_rgba(NO_VALUE)
             self.links.set_color(colors)
-            self.links.set_linewidths(np.where(np.isnan(v), 0.6, 0.4 + 3.6 * np.nan_to_num(np.abs(v))))
+            self.links.set_linewidths(np.where(np.isnan(v), 1.5 * lo, lo + (hi - lo) * np.nan_to_num(np.abs(v))))
         else:
             w = np.concatenate([np.asarray(net.W[l], dtype=float).ravel() for l in range(1, net.n_l)])
             self.links.set_color(self.link_cmap(self.w_norm(w)))
-            self.links.set_linewidths(0.4 + 3.6 * np.minimum(np.abs(w) / self.limit, 1.0))
+            self.links.set_linewidths(lo + (hi - lo) * np.minimum(np.abs(w) / self.limit, 1.0))
         b = np.array([net.b[l - 1][u] for (l, u) in self.bias_keys], dtype=float)
         self.biases.set_facecolor(self.link_cmap(self.w_norm(b)))
         values = self.unit_values(trace, delta, layers)
@@ -336,14 +327,15 @@ class NetworkDiagram:
     def highlight_segments(self, segments) -> None:
         self.path.set_segments([list(s) for s in segments])
 
-    def show_paths(self, terms=None, l: int = 1, max_width: float = 7.0) -> None:
+    def show_paths(self, terms=None, l: int = 1, max_width: float | None = None) -> None:
         """Draw every path term of one weight (Figure 2, complete) as the net signed flow
         through each link: a link gets the sum of the terms whose path runs through it, so
         terms of opposite sign that share a link show their net, not the larger one. Width
         grows with |flow|, colour shows flow / max |flow| on the flow key (red +, blue -);
         the weight's own link carries every term, i.e. dJ/dW. `terms` are PathTerm-like
         objects with `.path` (0-based units on layers l..n_l) and `.value`; `flows` keeps
-        (layer, destination, source) -> flow. None clears them."""
+        (layer, destination, source) -> flow. None clears them. `max_width`: the widest line
+        above the thinnest, in points (default: 1.75 times the thickest link)."""
         was_shown = bool(self.flows)
         self.flows = {}
         for t in terms or ():
@@ -360,90 +352,12 @@ class NetworkDiagram:
         order = sorted(self.flows, key=lambda k: abs(self.flows[k]))  # the largest drawn last, on top
         flow = np.array([self.flows[k] for k in order]) / biggest
         self.bundle.set_segments([[self.pos[m, j], self.pos[m + 1, i]] for (m, i, j) in order])
-        self.bundle.set_linewidths(0.6 + max_width * np.abs(flow))
+        lo, hi = self.link_widths
+        widest = 1.75 * hi if max_width is None else max_width
+        self.bundle.set_linewidths(1.5 * lo + widest * np.abs(flow))
         self.bundle.set_color(self.flow_cmap(Normalize(-1.0, 1.0)(flow)))
         self.bundle.set_alpha(0.85)
         self.flow_order = order
-
-    # -- fast PNG --------------------------------------------------------------------
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes, redrawing only what update() can change.
-
-        The first call renders the static parts once (titles, layer names, colour bars)
-        and, on a transparent layer, the unit labels. Later calls paste the static
-        background, draw the links, the paths and the units over it (blitting), and paste
-        each label back on top in its chosen colour. Drawing text is the slow part of
-        matplotlib, so it is never redrawn: that keeps a slider event within milliseconds.
-        """
-        canvas = self.fig.canvas
-        if not isinstance(canvas, FigureCanvasAgg):
-            canvas = FigureCanvasAgg(self.fig)
-        dynamic = [self.links, self.bundle, self.path, self.units, self.biases]
-        if self._background is None:
-            self._prepare_layers(canvas, dynamic)
-        canvas.restore_region(self._background)
-        for artist in dynamic:
-            self.ax.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())
-        for ((r0, r1, c0, c1), alpha), color in zip(self._labels, self.label_colors, strict=True):
-            dst = rgba[r0:r1, c0:c1, :3]
-            ink = np.asarray(color) * 255.0
-            dst[...] = (ink * alpha + dst * (1.0 - alpha)).astype(np.uint8)
-        return encode_png(rgba)
-
-    def _prepare_layers(self, canvas, dynamic) -> None:
-        if self._own_layout:
-            self.fig.set_layout_engine("constrained")
-        canvas.draw()  # let the layout settle with everything shown, then freeze it:
-        self.fig.set_layout_engine("none")  # hiding artists below must not move the others
-        everything = [self.fig.patch, *self.fig.axes, self.ax.patch, *self.ax.get_children()]
-        shown = {a: a.get_visible() for a in everything}
-        colors = [t.get_color() for t in self.unit_texts]
-        for a in everything:
-            a.set_visible(a in self.unit_texts or a is self.ax)
-        for t in self.unit_texts:
-            t.set_color("black")
-        canvas.draw()  # the labels alone, in black, on a transparent figure: their alpha masks
-        layer = np.array(canvas.buffer_rgba(), dtype=float)
-        height = layer.shape[0]
-        self._labels = []
-        renderer = canvas.get_renderer()
-        for t in self.unit_texts:
-            x0, y0, x1, y1 = np.round(t.get_window_extent(renderer).extents).astype(int)
-            r0, r1, c0, c1 = height - y1 - 1, height - y0 + 1, x0 - 1, x1 + 1
-            self._labels.append(((r0, r1, c0, c1), layer[r0:r1, c0:c1, 3:] / 255.0))
-        for a in everything:
-            a.set_visible(shown[a] and a not in dynamic and a not in self.unit_texts)
-        canvas.draw()  # the static background
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-        for a in everything:
-            a.set_visible(shown[a])
-        for t, c in zip(self.unit_texts, colors, strict=True):
-            t.set_color(c)
-
-
-def encode_png(rgba: np.ndarray) -> bytes:
-    """RGB PNG bytes from an (h, w, 4) uint8 array: no row filters and zlib level 1.
-
-    For a live diagram, encoding speed matters more than file size; this is about
-    twice as fast as a general-purpose encoder for the same picture.
-    """
-    h, w, _ = rgba.shape
-    raw = np.empty((h, 1 + 3 * w), np.uint8)
-    raw[:, 0] = 0  # filter type "none" for every row
-    raw[:, 1:] = rgba[:, :, :3].reshape(h, 3 * w)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
-        + chunk(b"IEND", b"")
-    )
 
 
 def draw_network(net, trace=None, delta=None, *, path=None, path_layer: int = 1, **kwargs) -> NetworkDiagram:
@@ -471,7 +385,7 @@ def draw_paths(net, x, y, l: int, i: int, j: int, ax=None, **kwargs) -> NetworkD
     d.update(net.forward(x))
     d.links.set_alpha(0.25)
     d.highlight_weight(l, i, j)
-    d.path.set_linewidth(9)
+    d.path.set_linewidth(2.25 * d.link_widths[1])
     d.path.set_alpha(0.5)
     d.show_paths(terms, l)
     total = sum(t.value for t in terms)

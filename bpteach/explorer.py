@@ -1,8 +1,7 @@
 """The interactive explorer (notebook 10): the state lives in `ExplorerModel` (no widgets); this view only asks
 the model to change and redraws from its snapshot. A slider shows its weight rounded to 0.01; moving it sets the
-weight to the slider's value; nothing else is rounded. A browser re-sends a slider's value on its own grid, at
-times late: a value that does not move the slider, or one this view sent within the last seconds, is an echo and
-never reaches the model. Tests and notebooks drive it headless, as a front end would, or call the model."""
+weight to its value; nothing else is rounded. A browser re-sends a slider's value, at times late: one that does
+not move the slider, or that this view sent in the last seconds, is an echo and never reaches the model."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from contextlib import contextmanager
 
 import ipywidgets as w
 import numpy as np
+from IPython.display import display
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
@@ -37,10 +37,12 @@ class Explorer:
         self.limit, self.seed, self.lecture = limit, seed, lecture
         self._syncing = False  # True only inside _sync(): the view itself is setting widgets
         self._echoes = EchoFilter()  # the slider positions the view replaced, which a browser may still send
-        fs, dpi = (15 if lecture else 9), 96 * pixel_ratio
-        fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi, layout="constrained")
-        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs)
-        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}  # lecture: what fits
+        fs, dpi = (15 if lecture else 9), 96 * pixel_ratio  # lecture: the picture, 11 in, is shown <= ~900 CSS px
+        fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi * (0.75 if lecture else 1),  # wide: 3/4
+                     layout="constrained")  # of the pixels still give 1.7 a CSS px, in less of a kernel's memory
+        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs,  # lecture: links >= 1.5
+                                      link_widths=(3.2, 10.0) if lecture else (0.4, 4.0))  # px even at 150% zoom
+        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto", **size))
         self.side = SidePlots((5.0, 3.9) if lecture else (3.6, 3.3), dpi, fs, limit)
         self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "300px",
@@ -90,6 +92,8 @@ class Explorer:
                                    layout=w.Layout(width="16em"))
         self.jump = w.IntSlider(value=0, min=0, max=len(m.stages), description="go to step",
                                 tooltip="jump to a step (0: the whole pass)", layout=w.Layout(width="18em"))
+        for s in (self.lr, self.speed, self.jump):
+            s.style.description_width = "initial"  # the whole label, at 24 px too
         self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
         self.derivation = DerivationView(m)  # the studied weight's backward pass, one line per press
         self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
@@ -141,16 +145,18 @@ class Explorer:
                         layout=w.Layout(**row))
         header2 = w.HBox([labelled("backprop", self.mistake), self.train_mistake, labelled("preset", self.preset)],
                          layout=w.Layout(**row))
-        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause,
-                          self.stage_counter], layout=w.Layout(**row))
-        pacing = w.HBox([self.clear_button, self.pass_play, self.speed, self.jump, self.keys], layout=w.Layout(**row))
+        desk, lec = ([], [self.stage_counter]) if lecture else ([self.stage_counter], [])  # lecture: by the player
+        stepper = w.HBox([self.back_button, self.forward_button, self.backward_button, self.playpause, *desk],
+                         layout=w.Layout(**row))
+        pacing = w.HBox([self.clear_button, self.pass_play, *lec, self.speed, self.jump, self.keys],
+                        layout=w.Layout(**row))
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
-        if lecture:  # one screen: picture and stepper on the left; numbers, the slider and the formula right
-            left = w.VBox([self.image, stepper], layout=w.Layout(flex="1 1 380px", min_width="0"))
-            right = w.VBox([self.panel, self.study_slider_box, self.stage_text, self.note, pacing,
-                            self.derivation.widget, self.side_image,
-                            self.curve_note], layout=w.Layout(flex="1 1 440px", min_width="0"))
+        if lecture:  # one screen: picture, stepper and formula on the left; numbers, the slider, the player right
+            left = w.VBox([self.image, stepper, self.stage_text], layout=w.Layout(flex="1 1 380px", min_width="0"))
+            right = w.VBox([self.panel, self.study_slider_box, self.note, pacing,
+                            self.derivation.widget, self.side_image, self.curve_note],
+                           layout=w.Layout(flex="1 1 440px", min_width="0"))
         else:
             left = w.VBox([self.image, stepper, self.stage_text, pacing, self.derivation.widget],
                           layout=w.Layout(flex="1 1 600px", min_width="0", align_items="stretch"))
@@ -163,8 +169,7 @@ class Explorer:
         paths = w.VBox([w.HBox([self.terms, self.all_paths], layout=w.Layout(**row)), self.path_select],
                        layout=w.Layout(width="100%"))
         parts = [top, header, header2] if lecture else [header, header2, top]  # lecture: the picture first
-        box = w.VBox([w.HTML(CSS), *parts, trainer, self.moved, sliders, paths],
-                     layout=w.Layout(width="100%"))
+        box = w.VBox([w.HTML(CSS), *parts, trainer, self.moved, sliders, paths], layout=w.Layout(width="100%"))
         box.add_class("bpteach-root")
         if lecture:
             box.add_class("bpteach-lecture")
@@ -302,17 +307,14 @@ class Explorer:
         self.stage_text.value = stage_html(m.net, m.y, stage, m.units(), s)
         k = m.position
         self.stage_counter.value = f"step {k} of {len(m.stages)}"
-        self.forward_button.disabled = k >= m.n_forward
+        self.forward_button.disabled, self.back_button.disabled = k >= m.n_forward, k == 0
         self.backward_button.disabled = k < m.n_forward or k >= len(m.stages)
-        self.back_button.disabled = k == 0
         self.step_counter.value = f"<span class='bpteach-steps'>{m.steps}</span> step{'s' if m.steps != 1 else ''}"
         best = m.moved_most()
         self.moved.value = ("<span>no parameter has moved from the start</span>" if best is None else
                             f"<span>moved most since the start: {best[0]} by {num(best[1], '+.4f')}</span>")
-        notes = m.notes()
-        notes += [f"{t} lies beyond its slider (±{self.limit:g}): the slider changes nothing until dragged."
-                  for t in self._far]
-        self.note.value = "".join(f"<div class='bpteach-note'>{n}</div>" for n in notes)
+        far = [f"{t} lies beyond its slider (±{self.limit:g}): it changes nothing until dragged." for t in self._far]
+        self.note.value = "".join(f"<div class='bpteach-note'>{n}</div>" for n in m.notes() + far)
 
     def _render_panel(self, s: dict) -> None:
         m, (l, i, j) = self.model, s["weight"]
@@ -395,6 +397,4 @@ class Explorer:
         return self.model.summary(self.limit)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
         display(self.widget)

@@ -21,11 +21,15 @@ CSS = """
 .bpteach-panel td:last-child, .bpteach-num-cell {font-family: monospace; text-align: right; white-space: nowrap;}
 .bpteach-panel td.bpteach-why {font-family: inherit; text-align: left; white-space: normal; color: #a00;}
 .bpteach-root .widget-html-content {white-space: normal;}
-.bpteach-stage {font-size: 1.05em; line-height: 1.5; overflow-wrap: anywhere;}
+.bpteach-stage {font-size: 1.05em; line-height: 1.5; overflow-wrap: break-word;}
+.bpteach-root .nw {white-space: nowrap;}
 .bpteach-stage .f {font-family: serif; font-size: 1.1em;}
 .bpteach-lecture {--bp-font: 24px; font-weight: 500;}
-.bpteach-lecture .bpteach-stage {line-height: 1.3;}
+.bpteach-lecture .bpteach-stage {line-height: 1.25;}
+.bpteach-lecture .bpteach-stage sub, .bpteach-lecture .bpteach-stage sup {line-height: 0;}
+@media (max-height: 520px) {.bpteach-lecture .bpteach-stage .x {display: none;}}  /* 720p at 150%: symbol = value */
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
+.bpteach-root .widget-play + .widget-html {margin-right: 0.8em;}
 </style>
 """
 

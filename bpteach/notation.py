@@ -57,7 +57,8 @@ def sig(v: float) -> str:
 
 
 def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
-    """The step-through's current step as its formula with the numbers put in (kind, l) = stage."""
+    """The step-through's current step as its formula with the numbers put in (kind, l) = stage; the factors
+    put in are in <span class='x'>, which a lecture page less than 520 CSS px tall leaves out."""
     if stage is None:
         return (
             "<div class='bpteach-stage'><b>Forward ▸</b> (→): the forward pass a layer at a time, then steps "
@@ -74,7 +75,8 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
             f"<b>forward, layer {l + 1}</b>: {sym('z', l + 1)} = {sym('W', l)} {sym('a', l)} + {sym('b', l)}, "
             f"then {sym('a', l + 1)} = f({sym('z', l + 1)})<br>"
             f"<span class='f'>{sym('z', l + 1, i)} = Σ<sub>{v}</sub> W<sup>({l})</sup><sub>{i}←{v}</sub> "
-            f"{sym('a', l)}<sub>{v}</sub> + {sym('b', l, i)}</span> = {terms} + {sig(net.b[l][u])} = "
+            f"{sym('a', l)}<sub>{v}</sub> + {sym('b', l, i)}</span>"
+            f"<span class='x'> = {terms} + {sig(net.b[l][u])}</span> = "
             f"<b class='bpteach-stage-value'>{num(tr.z[l + 1][u])}</b><br>"
             f"<span class='f'>{sym('a', l + 1, i)} = {F_NAMES.get(f, f)}({sym('z', l + 1, i)})</span> = "
             f"<b>{num(tr.a[l + 1][u])}</b>"
@@ -86,7 +88,8 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
         body = (
             f"<b>step 1, output layer {n_l}</b><br>"
             f"<span class='f'>{sym('δ', n_l, p)} = −(y<sub>{p}</sub> − h<sub>{p}</sub>) "
-            f"f′({sym('z', n_l, p)})</span> = −({num(y[u])} − {num(tr.a[n_l][u])}) × {sig(fp)} = "
+            f"f′({sym('z', n_l, p)})</span>"
+            f"<span class='x'> = −({num(y[u])} − {num(tr.a[n_l][u])}) × {sig(fp)}</span> = "
             f"<b class='bpteach-stage-value'>{num(delta[n_l][u], '+.6f')}</b>"
         )
     elif kind == "delta":
@@ -99,17 +102,19 @@ def stage_html(net, y, stage, units: dict[int, int], snap: dict) -> str:
             f"<b>step 2, layer {l}</b>: the error of layer {l + 1} sent back through {sym('W', l)}<br>"
             f"<span class='f'>{sym('δ', l, k)} = (Σ<sub>{q}</sub> W<sup>({l})</sup><sub>{q}←{k}</sub> "
             f"{sym('δ', l + 1)}<sub>{q}</sub>) f′({sym('z', l, k)})</span><br>"
-            f"= ({terms}) × {sig(fp)} = <b class='bpteach-stage-value'>{num(delta[l][u], '+.6e')}</b>"
+            f"<span class='x'>= ({terms}) × {sig(fp)} </span>"
+            f"= <b class='bpteach-stage-value'>{num(delta[l][u], '+.6e')}</b>"
         )
     else:
         i, j = units[l + 1], units[l]
         si, sj = lab(net, l + 1, i), lab(net, l, j)
         body = (
-            f"<b>step 3, {sym('W', l)}</b>: every weight's gradient is δ of its destination times a of its "
-            f"source<br><span class='f'>∂J/∂{weight_html(net, l, i, j)} = {sym('δ', l + 1, si)} "
-            f"{sym('a', l, sj)}</span> = {sig(delta[l + 1][i])}{sig(tr.a[l][j])} = "
+            f"<b>step 3, {sym('W', l)}</b>: δ of destination × a of source, for each weight<br>"
+            f"<span class='f'><span class='nw'>∂J/∂{weight_html(net, l, i, j)}</span> = "
+            f"{sym('δ', l + 1, si)} "
+            f"{sym('a', l, sj)}</span><span class='x'> = {sig(delta[l + 1][i])}{sig(tr.a[l][j])}</span> = "
             f"<b class='bpteach-stage-value'>{num(g.W[l][i, j], '+.6e')}</b>; "
-            f"∂J/∂{sym('b', l, si)} = {sym('δ', l + 1, si)} = {num(g.b[l][i], '+.6e')}"
+            f"<span class='nw'>∂J/∂{sym('b', l, si)}</span> = {sym('δ', l + 1, si)} = {num(g.b[l][i], '+.6e')}"
         )
     return f"<div class='bpteach-stage'>{body}</div>"
 

@@ -121,6 +121,21 @@ def test_diagram_highlights_a_path_and_draws_every_path_of_a_weight():
     assert fig2.flows[1, 2, 1] == pytest.approx(net.gradients(X, Y).W[1][2, 1], rel=1e-10)
 
 
+def test_link_width_follows_the_weight_between_the_thinnest_and_the_thickest():
+    net = bp.Network.five_layer(seed=0)
+    net.W[1][0, 0], net.W[1][1, 0], net.W[1][2, 0] = 0.0, -1.5, 7.0  # nothing, half the range, beyond it
+    d = NetworkDiagram(net, limit=3.0, link_widths=(3.2, 10.0))
+    widths = d.links.get_linewidths()
+    got = [widths[d.link_index[1, i, 0]] for i in range(3)]
+    assert got == pytest.approx([3.2, 6.6, 10.0])
+    assert min(widths) >= 3.2 and max(widths) <= 10.0 and d.path.get_linewidth()[0] > 10.0
+    lecture, desk = Explorer(lecture=True).diagram, Explorer().diagram  # a projector gets thicker lines
+    assert min(lecture.links.get_linewidths()) > 2 * max(desk.link_widths[0], min(desk.links.get_linewidths()))
+    with pytest.raises(ValueError, match=r"link_widths: .* got \(2, 1\)"):
+        NetworkDiagram(net, link_widths=(2, 1))
+    matplotlib.pyplot.close("all")
+
+
 # -- the explorer: its numbers are bpteach's, with the true weights --------------------------
 
 
@@ -365,7 +380,8 @@ def test_lecture_mode_builds_for_one_screen():
     assert ex.image.layout.max_width == "100%" and ex.image.layout.max_height == "50vh"  # fits beside the numbers
     assert "bpteach-lecture" in ex.widget.get_state()["_dom_classes"]
     w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
-    assert w == round(11.0 * 96 * 2) and h == round(5.0 * 96 * 2)  # rendered for a pixel ratio of 2
+    # shown at most ~900 CSS px wide (tests/browser/test_lecture_screen.py measures it): 3/4 of pixel ratio 2
+    assert w == round(11.0 * 96 * 1.5) and h == round(5.0 * 96 * 1.5)
 
 
 def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight():

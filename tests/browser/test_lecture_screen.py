@@ -12,6 +12,7 @@ import pytest
 from test_explorer_browser import SLIDER, settle
 
 import bpteach as bp
+from bpteach.explorer import Explorer
 from conftest import ARTIFACTS
 
 # (name, CSS viewport): 1280x720 at 150% zoom is a 853x480 CSS viewport
@@ -72,6 +73,73 @@ def test_one_screen_at_projector_sizes_also_with_a_failing_mistake(lecture):
     assert all(v >= 24 for k, v in report.items() if k.endswith("font-px"))
     cut = {k: list(v) for k, v in report.items() if not k.endswith("font-px") and v}
     assert cut == {}, f"outside the viewport: {cut}"
+
+
+def test_links_are_thick_enough_for_a_projector(lecture):
+    """The thinnest link (a weight near 0) is at least 1.5 CSS px wide on every screen: 2.25 projector
+    pixels at 150% zoom. Measured from the picture's size on the page and the diagram's widths in points.
+    The picture carries at least 1.5 of its pixels a CSS px: sharp at 150% zoom."""
+    page, widths, sharp = lecture, {}, {}
+    diagram = Explorer(lecture=True).diagram
+    thinnest, points_wide = diagram.link_widths[0], diagram.fig.get_figwidth() * 72
+    assert min(diagram.links.get_linewidths()) >= thinnest
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        settle(page)
+        shown = page.locator(".bpteach-root img").first.bounding_box()["width"]
+        widths[name] = round(thinnest * shown / points_wide, 2)
+        sharp[name] = round(page.locator(".bpteach-root img").first.evaluate("e => e.naturalWidth") / shown, 2)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    report = {"thinnest link, CSS px": widths, "picture's pixels a CSS px": sharp}
+    (ARTIFACTS / "lecture-link-widths.json").write_text(json.dumps(report, indent=2))
+    assert min(widths.values()) >= 1.5, f"thinnest link in CSS px: {widths}"
+    assert min(sharp.values()) >= 1.5, f"the picture is blurred: {sharp}"  # sharp on a 150% screen
+
+
+CUT_JS = """() => {
+  const cut = [];
+  for (const e of document.querySelectorAll('.bpteach-root *')) {
+    const text = (e.innerText || '').trim();
+    if (!text || e.offsetParent === null || e.children.length > 3) continue;
+    const s = getComputedStyle(e);
+    const clips = s.textOverflow === 'ellipsis' || ['hidden', 'clip'].includes(s.overflowX);
+    if (clips && e.scrollWidth > e.clientWidth + 1) cut.push(text.slice(0, 60));
+  }
+  const page = document.scrollingElement;
+  if (page.scrollWidth > window.innerWidth + 1) cut.push(`the page scrolls sideways: ${page.scrollWidth} px`);
+  return cut;
+}"""
+
+
+def test_no_text_is_cut_at_any_size_with_a_failing_mistake_on(lecture):
+    """Labels, the numbers, the error message, every step's formula and the derivation wrap rather than clip,
+    and every step's formula stays inside the viewport (the widest sums are step 2's, the longest step 3's)."""
+    page, report = lecture, {}
+    mistake = page.locator(".bpteach-root select", has=page.locator("option", has_text="correct backprop")).first
+    mistake.select_option(label="W instead of W^T in step 2")
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.get_by_role("button", name="whole pass", exact=True).first.click()
+        wait_step(page, 0)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator(".bpteach-stage").first.click()  # focus on the page, not on a control
+        report[name] = []
+        for k in range(1, 13):
+            page.keyboard.press("ArrowRight")
+            wait_step(page, k)  # the formula is set before the counter, in the same update
+            box = page.locator(".bpteach-stage").first.bounding_box()
+            if box["y"] < 0 or box["y"] + box["height"] > height + 1 or box["x"] + box["width"] > width + 1:
+                report[name].append(f"step {k}'s formula reaches outside the viewport: {box}")
+        settle(page)
+        report[name] += page.evaluate(CUT_JS)
+        page.screenshot(path=str(ARTIFACTS / f"lecture-screen-{name}-mistake-last-step.png"))
+    page.get_by_role("button", name="whole pass", exact=True).first.click()
+    mistake.select_option(label="correct backprop")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    (ARTIFACTS / "lecture-cut-text.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    assert {k: v for k, v in report.items() if v} == {}
 
 
 def counter(page) -> int:
