@@ -57,7 +57,7 @@ def run(ns=(1, 2, 4, 8), rounds: int = 8, pythonpath: str | None = None) -> dict
     server = subprocess.Popen(
         [sys.executable, "-m", "voila", "lecture.ipynb", "--no-browser", f"--port={port}"],
         cwd=work / "demo", env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    )
     url, results = f"http://127.0.0.1:{port}/", {}
     try:
         for _ in range(120):
@@ -89,7 +89,7 @@ def run(ns=(1, 2, 4, 8), rounds: int = 8, pythonpath: str | None = None) -> dict
                         pg.wait_for_function(
                             "old => document.querySelector('.bpteach-w').textContent !== old",
                             arg=old, polling="raf", timeout=60_000,
-                        )  # fmt: skip
+                        )
                         latencies.append(time.perf_counter() - t0)
                     time.sleep(0.3)
                 rss = [_rss_mb(k) for k in _kernels(server.pid)]

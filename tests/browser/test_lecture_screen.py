@@ -47,7 +47,7 @@ def outside(page) -> dict[str, dict]:
     return {
         n: b for n, b in boxes.items()
         if b is None or b["x"] < 0 or b["y"] < 0 or b["x"] + b["width"] > vw + 1 or b["y"] + b["height"] > vh + 1
-    }  # fmt: skip
+    }
 
 
 def test_one_screen_at_projector_sizes_also_with_a_failing_mistake(lecture):
