@@ -27,7 +27,9 @@ RIGHT = {
 # process that made it: in the sandbox's IPC namespace until the sandbox ends (bwrap), in the
 # container's for good (user route). 130 sets ~ 310 MiB; the kernel's SEMMNI allows 32000 (~77 GB).
 SEMAPHORES_EX1 = """
-import ctypes, os
+import ctypes
+import os
+
 libc = ctypes.CDLL(None, use_errno=True)
 made = 0
 for _ in range(130):
@@ -42,6 +44,7 @@ WON = made >= 128  # >= 300 MiB of kernel memory held, beyond the exercise's lim
 # Exercise 2 wins if exercise 1's sets are still there: something of an earlier exercise outlived it.
 SEMAPHORES_EX2 = """
 import os
+
 mine = [line.split() for line in open("/proc/sysvipc/sem").read().splitlines()[1:]]
 mine = [f for f in mine if len(f) > 4 and f[4] == str(os.getuid()) and f[3] == "32000"]
 print("semaphore sets left by an earlier exercise:", len(mine))

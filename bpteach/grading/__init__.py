@@ -18,9 +18,9 @@ cannot see the reference. The operating system enforces it, not Python:
   exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
   when it ends, the kernel kills whatever it started. A seccomp filter (seccomp.py) forbids new
   processes altogether (threads are allowed), new namespaces and mounts, and memory held outside
-  the address space (memfd, System V shared memory and message queues, BPF); rlimits cap memory,
-  CPU time, file size and open files, a wall clock bounds the exercise, and the writable folder
-  is emptied before the next exercise.
+  the address space (memfd, System V shared memory, message queues and semaphore sets, POSIX
+  message queues, BPF); rlimits cap memory, CPU time, file size and open files, a wall clock
+  bounds the exercise, and the writable folder is emptied before the next exercise.
 - What crosses back is a byte stream of (dtype, shape, raw bytes) records (wire.py, the same
   code on both sides), parsed by the grader under bounds on size and count; only numbers and
   text become arrays. Nothing is unpickled and no file the submission wrote is ever opened. The
