@@ -34,7 +34,7 @@ def source_of(cell) -> str:
     return src if isinstance(src, str) else ""
 
 
-def _no_links(path, flags: int) -> int:
+def no_links(path, flags: int) -> int:
     """Open the file itself: the kernel refuses a symbolic link (O_NOFOLLOW), and a FIFO does not block."""
     return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
 
@@ -47,7 +47,7 @@ def read(path: Path) -> tuple[bytes, list[dict] | None, str | None]:
     (root on Gradescope), so a link submitted in a repository or a zip would be graded as the notebook
     with the solutions, or as a classmate's."""
     try:
-        with open(path, "rb", opener=_no_links) as f:
+        with open(path, "rb", opener=no_links) as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 return b"", None, "the submission is not a regular file (a FIFO or a device?): submit the notebook"
             data = f.read(MAX_BYTES + 1)

@@ -43,3 +43,12 @@ def test_a_fifo_gets_a_report_and_does_not_block(tmp_path):
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert done and done[0]["score"] == 0.0
     assert any("not a regular file" in note for note in done[0]["notes"]), done[0]["notes"]
+
+
+def test_a_batch_does_not_read_through_a_link(tmp_path):
+    """The resume digest opens the link itself too: a link to an endless file (/proc/kcore) hung the batch."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "mallory.ipynb").symlink_to(SOURCE)
+    (report,) = grade_path(subs, tmp_path / "out", seed=7, sandbox="none", progress=False)
+    assert report["score"] == 0.0 and report["sha256"] == ""
