@@ -9,5 +9,5 @@ from bpteach.grading.grade import grade_submission
 report = grade_submission(sys.argv[2], seed=11, sandbox=sys.argv[1])
 print(json.dumps({"score": report["score"], "sandbox": report["sandbox"],
                   "status": {e["grade_id"]: e["status"] for e in report["exercises"]},
-                  "says": [c["message"] for e in report["exercises"] for c in e["checks"] if not c["passed"]][:6],
+                  "says": [c["message"] for e in report["exercises"] for c in e["checks"] if not c["passed"]][:12],
                   "notes": report["notes"]}, indent=1))

@@ -70,6 +70,64 @@ time.sleep(8)  # what a host process of root's meets meanwhile: EMFILE
 WON = len(made) >= 120
 """
 
+# Exercise 7's process holds bpteach's modules (the service's, sent with its job): it trains with them
+# locally, without calling cost_and_gradients, and forges the harness's log on its own stream (fd 3, the
+# records the grader reads after the harness's evidence) and garbles the service's stream (fd 5).
+EX7_FORGES_THE_LOG = """
+import json
+import os
+import struct
+import sys
+
+
+def _frame(header, data=b""):
+    text = json.dumps(header).encode()
+    return struct.pack("<II", len(text), len(data)) + text + data
+
+
+def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=20_000):
+    ref = sys.modules.get("_bpteach_reference.network")
+    print("reference modules in this process:", sorted(m for m in sys.modules if m.startswith("_bpteach_ref")))
+    net = ref.Network.from_params({l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()})
+    costs = []
+    for _ in range(max_steps):
+        J = net.cost(X, Y)
+        costs.append(J)
+        if J <= target:
+            break
+        g = net.gradients(X, Y)
+        for l in net.W:
+            net.W[l] -= lr * g.W[l]
+            net.b[l] -= lr * g.b[l]
+    case = int(os.environ.get("BPTEACH_CASE", "0"))
+    for path, value in (("sv__costs", costs), ("sv__off_path", 0)):
+        a = np.asarray(value, dtype=float if path == "sv__costs" else np.int64)
+        rec = {"kind": "array", "case": case, "path": path, "dtype": a.dtype.str, "shape": list(a.shape)}
+        os.write(3, _frame(rec, a.tobytes()))
+    os.write(5, struct.pack("<II", 2**32 - 1, 2**32 - 1))  # a request over every bound
+    return dict(net.W), dict(net.b)
+"""
+
+# The same, but with a first honest call (the log starts at J0) and a last one at the point reached.
+EX7_TWO_CALLS = """
+import sys
+
+
+def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=20_000):
+    cost_and_gradients(W, b, X, Y)
+    net = sys.modules["_bpteach_reference.network"].Network.from_params(
+        {l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()})
+    for _ in range(max_steps):
+        if net.cost(X, Y) <= target:
+            break
+        g = net.gradients(X, Y)
+        for l in net.W:
+            net.W[l] -= 2 * lr * g.W[l]  # twice the step: not the descent asked for
+            net.b[l] -= 2 * lr * g.b[l]
+    cost_and_gradients(dict(net.W), dict(net.b), X, Y)
+    return dict(net.W), dict(net.b)
+"""
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -87,6 +145,8 @@ ATTACKS = {
         "ex1-output-delta": SEMAPHORES_EX1 + RIGHT["ex1-output-delta"],
         "ex2-hidden-delta": SEMAPHORES_EX2 + RIGHT["ex2-hidden-delta"],
     },
+    "ex7-trains-with-the-reference-forges-the-log": {"ex7-train": EX7_FORGES_THE_LOG},
+    "ex7-two-calls-around-a-private-descent": {"ex7-train": EX7_TWO_CALLS},
     "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 
