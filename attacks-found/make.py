@@ -128,6 +128,86 @@ def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=
     return dict(net.W), dict(net.b)
 """
 
+# Exercise 6 leaves a thread that keeps writing the time into the folder the harness keeps between
+# exercises (.ipython, the shell's, in HOME); exercise 7 (whose process holds bpteach's modules) wins if that
+# file still changes while it runs: something of an earlier exercise alive when exercise 7's job arrived.
+EX6_LEAVES_A_THREAD = """
+import os
+import threading
+import time
+
+
+def _tick():
+    path = os.path.join(os.environ.get("HOME", "/tmp"), ".ipython", "alive")
+    while True:
+        try:
+            with open(path, "w") as f:
+                f.write(repr(time.monotonic()))
+        except OSError:
+            pass
+        time.sleep(0.01)
+
+
+threading.Thread(target=_tick, daemon=False).start()
+
+
+def batch_gradients(W, b, X, Y):
+    time.sleep(1)
+    return {l: np.zeros_like(w) for l, w in W.items()}, {l: np.zeros_like(v) for l, v in b.items()}
+"""
+EX7_SEES_THE_THREAD = """
+import os as _os
+import time as _time
+
+_path = _os.path.join(_os.environ.get("HOME", "/tmp"), ".ipython", "alive")
+
+
+def _read():
+    try:
+        return open(_path).read()
+    except OSError:
+        return None
+
+
+_first = _read()
+_time.sleep(0.5)
+WON = _first is not None and _read() != _first
+print("an earlier exercise's thread is alive:", WON, _first)
+
+
+def gradient_descent(W, b, X, Y, cost_and_gradients, lr, target=0.01, max_steps=20_000):
+    W, b = {l: w.copy() for l, w in W.items()}, {l: v.copy() for l, v in b.items()}
+    for _ in range(max_steps if WON else 1):
+        J, dW, db = cost_and_gradients(W, b, X, Y)
+        if J <= target:
+            break
+        for l in W:
+            W[l] -= lr * dW[l]
+            b[l] -= lr * db[l]
+    return W, b
+"""
+
+# The user route has no capped tmpfs: the student uid writes in its folder and the shared ones up to the disk
+# (RLIMIT_FSIZE caps one file at 64 MiB, not how many). 10 files of 64 MiB, more than the bwrap route's
+# whole /tmp (256 MiB); they are removed when the session ends, and meanwhile they hold the disk.
+DISK_EX1 = """
+import os
+
+written = 0
+for place in (os.getcwd(), "/var/tmp", "/tmp"):
+    for i in range(10 - written // 64):
+        try:
+            with open(os.path.join(place, f"bpteach-attack-disk-{i}"), "wb") as f:
+                for _ in range(64):
+                    f.write(bytes(1 << 20))
+            written += 64
+        except OSError as err:
+            print(place, err)
+            break
+print("MiB written:", written)
+WON = written >= 600
+"""
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -147,6 +227,8 @@ ATTACKS = {
     },
     "ex7-trains-with-the-reference-forges-the-log": {"ex7-train": EX7_FORGES_THE_LOG},
     "ex7-two-calls-around-a-private-descent": {"ex7-train": EX7_TWO_CALLS},
+    "ex6-thread-alive-when-ex7-runs": {"ex6-batch-gradients": EX6_LEAVES_A_THREAD, "ex7-train": EX7_SEES_THE_THREAD},
+    "fills-the-disk-on-the-user-route": {"ex1-output-delta": DISK_EX1 + RIGHT["ex1-output-delta"]},
     "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 
