@@ -208,6 +208,10 @@ print("MiB written:", written)
 WON = written >= 600
 """
 
+# fanotify groups, the same way: unprivileged fanotify_init (FAN_REPORT_FID) is allowed, and its groups are
+# charged to the host root's user.max_fanotify_groups (128).
+FANOTIFY_EX1 = INOTIFY_EX1.replace("inotify_init1(0)", "fanotify_init(0x200, 0)").replace("inotify", "fanotify")
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -229,6 +233,7 @@ ATTACKS = {
     "ex7-two-calls-around-a-private-descent": {"ex7-train": EX7_TWO_CALLS},
     "ex6-thread-alive-when-ex7-runs": {"ex6-batch-gradients": EX6_LEAVES_A_THREAD, "ex7-train": EX7_SEES_THE_THREAD},
     "fills-the-disk-on-the-user-route": {"ex1-output-delta": DISK_EX1 + RIGHT["ex1-output-delta"]},
+    "fanotify-groups-of-the-hosts-root": {"ex1-output-delta": FANOTIFY_EX1 + RIGHT["ex1-output-delta"]},
     "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 

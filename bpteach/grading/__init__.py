@@ -49,7 +49,7 @@ course's are not), the network, if the platform gives one, and disk: nothing but
 disk bounds what the student uid writes while it runs (RLIMIT_FSIZE caps one file; all is removed
 after). The tmpfs of the bwrap route caps bytes, not files (bwrap sets no nr_inodes), and no cgroup
 limits kernel memory there; the sandbox's uid is root's outside, so what the kernel counts per user
-(not inotify, refused) is counted against the host root's limits while it runs.
+(inotify and fanotify are refused) is counted against the host root's limits while it runs.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.
