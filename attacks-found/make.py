@@ -212,6 +212,22 @@ WON = written >= 600
 # charged to the host root's user.max_fanotify_groups (128).
 FANOTIFY_EX1 = INOTIFY_EX1.replace("inotify_init1(0)", "fanotify_init(0x200, 0)").replace("inotify", "fanotify")
 
+# Queued real-time signals, the same way: each one queued to the exercise counts against the host root's
+# RLIMIT_SIGPENDING too (96362 here). It queues them to itself, blocked, and holds them 8 s.
+SIGNALS_EX1 = """
+import os
+import signal
+import time
+
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGRTMIN})
+for _ in range(100_000):
+    os.kill(os.getpid(), signal.SIGRTMIN)
+queued = int([line for line in open("/proc/self/status") if line.startswith("SigQ")][0].split()[1].split("/")[0])
+print("signals queued:", queued)
+time.sleep(8)
+WON = queued > 1000
+"""
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -234,6 +250,7 @@ ATTACKS = {
     "ex6-thread-alive-when-ex7-runs": {"ex6-batch-gradients": EX6_LEAVES_A_THREAD, "ex7-train": EX7_SEES_THE_THREAD},
     "fills-the-disk-on-the-user-route": {"ex1-output-delta": DISK_EX1 + RIGHT["ex1-output-delta"]},
     "fanotify-groups-of-the-hosts-root": {"ex1-output-delta": FANOTIFY_EX1 + RIGHT["ex1-output-delta"]},
+    "queued-signals-of-the-hosts-root": {"ex1-output-delta": SIGNALS_EX1 + RIGHT["ex1-output-delta"]},
     "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 

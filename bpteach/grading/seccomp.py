@@ -88,10 +88,17 @@ def no_processes() -> bool:
     return libc_.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
+SIGPENDING = 64  # real-time signals queued to the exercise process at once
+
+
 def set_limits(limits: dict) -> None:
-    """The exercise process's rlimits (memory, CPU, file size, no core, processes, open files)."""
+    """The exercise process's rlimits (memory, CPU, file size, no core, processes, open files, queued
+    signals: bwrap run by root makes the sandbox's uid root's outside, and the kernel counts a queued
+    real-time signal against every level up to the host root's RLIMIT_SIGPENDING; an exercise that queued
+    96000 to itself left the host's root processes none)."""
     caps = [(resource.RLIMIT_AS, limits["memory"]), (resource.RLIMIT_CPU, limits["cpu"]),
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_SIGPENDING, SIGPENDING),
             (resource.RLIMIT_NPROC, limits["processes"]),
             (resource.RLIMIT_NOFILE, limits.get("files", 256))]  # fmt: skip
     for which, value in caps:

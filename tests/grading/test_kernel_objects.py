@@ -1,10 +1,10 @@
 """The exercise process cannot make kernel objects that hold memory outside its address space and outlive
 it: System V semaphore sets and POSIX message queues (seccomp.py), as it cannot make shared memory or
 message queues; nor inotify instances or fanotify groups, which bwrap's sandbox (root's uid outside)
-took from the host root's budget. A semaphore set of 32000 is 2.4 MiB of kernel memory and the kernel
-allows 32000 of them (~77 GB); they stay in the sandbox's IPC namespace until the sandbox ends (bwrap:
-seen by the next exercise) and, on the user route, in the container's after the grading (attacks-found/,
-round j24a)."""
+took from the host root's budget, nor queue more than a few signals (the same budget). A semaphore set
+of 32000 is 2.4 MiB of kernel memory and the kernel allows 32000 of them (~77 GB); they stay in the
+sandbox's IPC namespace until the sandbox ends (bwrap: seen by the next exercise) and, on the user
+route, in the container's after the grading (attacks-found/, round j24a)."""
 
 from __future__ import annotations
 
@@ -36,10 +36,19 @@ if _mq >= 0:
     _libc.mq_unlink(b"/bpteach-attack-mq")
 _inotify = _libc.inotify_init1(0)
 _fanotify = _libc.fanotify_init(0x200, os.O_RDONLY)  # FAN_REPORT_FID: allowed without privileges
+import signal
+
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGRTMIN})
+for _ in range(1000):  # each one queued is counted up to the host root's RLIMIT_SIGPENDING (bwrap)
+    os.kill(os.getpid(), signal.SIGRTMIN)
+_queued = 0
+while signal.sigtimedwait({signal.SIGRTMIN}, 0) is not None:
+    _queued += 1
 
 
 def output_delta(y, h, fprime_z):
-    return np.array([float(_sem >= 0), float(_mq >= 0), float(_inotify >= 0), float(_fanotify >= 0)])
+    made = (_sem >= 0, _mq >= 0, _inotify >= 0, _fanotify >= 0, _queued > 65)
+    return np.array([float(m) for m in made])
 """
 
 DRIVE = """
@@ -67,11 +76,11 @@ def _student_sets() -> int:
 
 @pytest.mark.skipif(not _sandbox.available(), reason="bubblewrap cannot start here")
 def test_no_ipc_object_nor_watch_in_the_sandbox():
-    assert _made("bwrap") == [0.0, 0.0, 0.0, 0.0]
+    assert _made("bwrap") == [0.0, 0.0, 0.0, 0.0, 0.0]
 
 
 def test_no_ipc_object_nor_watch_without_the_sandbox():
-    assert _made("none") == [0.0, 0.0, 0.0, 0.0]  # --no-sandbox keeps the exercise's seccomp filter
+    assert _made("none") == [0.0, 0.0, 0.0, 0.0, 0.0]  # --no-sandbox keeps the exercise's seccomp filter
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="the user route needs root")
@@ -82,5 +91,5 @@ def test_no_semaphore_set_left_by_the_user_route():
                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["status"] == "ok", out["message"]
-    assert out["made"] == [0.0, 0.0, 0.0, 0.0]
+    assert out["made"] == [0.0, 0.0, 0.0, 0.0, 0.0]
     assert _student_sets() == before
