@@ -228,6 +228,40 @@ time.sleep(8)
 WON = queued > 1000
 """
 
+# The sandbox's uid 65534 is root outside (bwrap run by root maps it to 0), and file permissions are checked
+# against that: a file or folder of root's that only root may read, inside a path bound into the sandbox
+# (/usr, the Python install, the grader's venv), is readable. Here: /usr/share/polkit-1/rules.d (0700).
+ROOT_ONLY_EX1 = """
+import os
+import stat
+import sys
+
+read = []
+for top in ("/usr", "/lib", sys.prefix, sys.base_prefix):
+    for root, dirs, files in os.walk(top):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISLNK(info.st_mode):  # root's files show as this uid's own (65534 is 0 outside)
+                continue
+            mode = info.st_mode
+            if stat.S_ISDIR(mode) and not mode & 0o004:
+                try:
+                    read.append((path, len(os.listdir(path))))
+                except OSError:
+                    pass
+            elif stat.S_ISREG(mode) and not mode & 0o004:
+                try:
+                    read.append((path, len(open(path, "rb").read(64))))
+                except OSError:
+                    pass
+print("read although only their owner (root) may:", read[:10])
+WON = bool(read)
+"""
+
 
 def build(name: str, bodies: dict[str, str]) -> Path:
     nb = nbformat.read(STUDENT, as_version=4)
@@ -251,6 +285,7 @@ ATTACKS = {
     "fills-the-disk-on-the-user-route": {"ex1-output-delta": DISK_EX1 + RIGHT["ex1-output-delta"]},
     "fanotify-groups-of-the-hosts-root": {"ex1-output-delta": FANOTIFY_EX1 + RIGHT["ex1-output-delta"]},
     "queued-signals-of-the-hosts-root": {"ex1-output-delta": SIGNALS_EX1 + RIGHT["ex1-output-delta"]},
+    "reads-root-only-files-in-bound-paths": {"ex1-output-delta": ROOT_ONLY_EX1 + RIGHT["ex1-output-delta"]},
     "inotify-instances-of-the-hosts-root": {"ex1-output-delta": INOTIFY_EX1 + RIGHT["ex1-output-delta"]},
 }
 
