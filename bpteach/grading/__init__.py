@@ -18,9 +18,9 @@ cannot see the reference. The operating system enforces it, not Python:
   exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
   when it ends, the kernel kills whatever it started. A seccomp filter (seccomp.py) forbids new
   processes altogether (threads are allowed), new namespaces and mounts, and memory held outside
-  the address space (memfd, System V shared memory and message queues, BPF); rlimits cap memory,
-  CPU time, file size and open files, a wall clock bounds the exercise, and the writable folder
-  is emptied before the next exercise.
+  the address space (memfd, System V shared memory, message queues and semaphore sets, POSIX
+  message queues, BPF); rlimits cap memory, CPU time, file size and open files, a wall clock
+  bounds the exercise, and the writable folder is emptied before the next exercise.
 - What crosses back is a byte stream of (dtype, shape, raw bytes) records (wire.py, the same
   code on both sides), parsed by the grader under bounds on size and count; only numbers and
   text become arrays. Nothing is unpickled and no file the submission wrote is ever opened. The
@@ -45,8 +45,11 @@ Not defended against: kernel exploits and container escapes, CPU side channels (
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,
 and, within one submission, an exercise's code tampering with its own process (it can only
 lose its own points). On the `user` route: files of the image that are world-readable (the
-course's are not) and the network, if the platform gives one. The tmpfs of the bwrap route caps
-bytes, not files (bwrap sets no nr_inodes), and no cgroup limits kernel memory there.
+course's are not), the network, if the platform gives one, and disk: nothing but the container's
+disk bounds what the student uid writes while it runs (RLIMIT_FSIZE caps one file; all is removed
+after). The tmpfs of the bwrap route caps bytes, not files (bwrap sets no nr_inodes), and no cgroup
+limits kernel memory there; the sandbox's uid is root's outside, so what the kernel counts per user
+(inotify and fanotify are refused) is counted against the host root's limits while it runs.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.

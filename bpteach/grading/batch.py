@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .catalogue import WORKBOOK as WORKBOOK  # re-exported: where callers have a
 from .catalogue import GradingError as GradingError
 from .catalogue import pick_seed, sources, trusted_or_fail
 from .catalogue import source_for as source_for
+from .submission import no_links
 
 
 def folder_name(stem: str, taken: set[str]) -> str:
@@ -35,10 +37,17 @@ def folder_name(stem: str, taken: set[str]) -> str:
 
 
 def digest(path: Path) -> str:
+    """The file's sha256, or "" for one that is not a regular file: a link is not followed (it may point at
+    /proc/kcore, endless; submission.read refuses it anyway)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb", opener=no_links) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return ""
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
     return h.hexdigest()
 
 

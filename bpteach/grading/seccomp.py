@@ -20,11 +20,17 @@ def libc():
 # a detached process then fails at its first step, even where RLIMIT_NPROC does not hold (root).
 # Nor may it make namespaces or mounts: it holds every capability inside its own user namespace,
 # and with them it could mount a tmpfs of its own, with no size limit (the host's memory). Nor
-# may it hold memory outside its address space (RLIMIT_AS): no memfd, no System V shared memory
-# or message queue (they outlive the exercise in the sandbox's IPC namespace), no BPF maps.
+# may it hold memory outside its address space (RLIMIT_AS): no memfd, no System V shared memory,
+# message queue or semaphore set, no POSIX message queue (they outlive the exercise in the sandbox's
+# IPC namespace, and on the user route in the container's; a set of 32000 semaphores is 2.4 MiB of
+# kernel memory, and the kernel allows 32000 sets), no BPF maps. Nor inotify or fanotify: bwrap run by
+# root maps the sandbox's uid to root's, and the kernel charges inotify instances and watches and
+# fanotify groups to root's host-wide budget (fs.inotify.max_user_instances, user.max_fanotify_groups,
+# often 128): an exercise held all of them, and no root process of the host could make one meanwhile.
 _DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
            "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_create", "memfd_secret",
-           "shmget", "msgget", "bpf")  # fmt: skip
+           "shmget", "msgget", "semget", "mq_open", "bpf", "inotify_init", "inotify_init1",
+           "fanotify_init")  # fmt: skip
 # The numbers below are the kernel's UAPI headers' (<asm/unistd.h> for __NR_*, <linux/audit.h> for
 # AUDIT_ARCH_*, __X32_SYSCALL_BIT, <linux/sched.h> for CLONE_THREAD); the syscalls added since 5.x
 # share one number on every architecture (include/uapi/asm-generic/unistd.h). A wrong number fails
@@ -34,11 +40,15 @@ _UNIFIED = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
             "fspick": 433, "mount_setattr": 442, "memfd_secret": 447}  # fmt: skip
 _ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "unshare": 272,
                                  "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
-                                 "memfd_create": 319, "shmget": 29, "msgget": 68, "bpf": 321, **_UNIFIED},
+                                 "memfd_create": 319, "shmget": 29, "msgget": 68, "semget": 64, "mq_open": 240,
+                                 "bpf": 321, "inotify_init": 253, "inotify_init1": 294,
+                                 "fanotify_init": 300, **_UNIFIED},
                     0x40000000),
          "aarch64": (0xC00000B7, {"clone": 220, "clone3": 435, "unshare": 97, "setns": 268, "mount": 40,
                                   "umount2": 39, "pivot_root": 41, "chroot": 51, "memfd_create": 279,
-                                  "shmget": 194, "msgget": 186, "bpf": 280, **_UNIFIED}, None)}  # fmt: skip
+                                  "shmget": 194, "msgget": 186, "semget": 190, "mq_open": 180,
+                                  "bpf": 280, "inotify_init1": 26,
+                                  "fanotify_init": 262, **_UNIFIED}, None)}  # fmt: skip
 
 
 def no_processes() -> bool:
@@ -78,10 +88,17 @@ def no_processes() -> bool:
     return libc_.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
 
 
+SIGPENDING = 64  # real-time signals queued to the exercise process at once
+
+
 def set_limits(limits: dict) -> None:
-    """The exercise process's rlimits (memory, CPU, file size, no core, processes, open files)."""
+    """The exercise process's rlimits (memory, CPU, file size, no core, processes, open files, queued
+    signals: bwrap run by root makes the sandbox's uid root's outside, and the kernel counts a queued
+    real-time signal against every level up to the host root's RLIMIT_SIGPENDING; an exercise that queued
+    96000 to itself left the host's root processes none)."""
     caps = [(resource.RLIMIT_AS, limits["memory"]), (resource.RLIMIT_CPU, limits["cpu"]),
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_SIGPENDING, SIGPENDING),
             (resource.RLIMIT_NPROC, limits["processes"]),
             (resource.RLIMIT_NOFILE, limits.get("files", 256))]  # fmt: skip
     for which, value in caps:

@@ -3,7 +3,10 @@ its hidden inputs, and the cell that answers each exercise. Nothing here runs it
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from pathlib import Path
 
 MAX_BYTES = 20 * 1024**2
@@ -31,12 +34,27 @@ def source_of(cell) -> str:
     return src if isinstance(src, str) else ""
 
 
+def no_links(path, flags: int) -> int:
+    """Open the file itself: the kernel refuses a symbolic link (O_NOFOLLOW), and a FIFO does not block."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
+
+
 def read(path: Path) -> tuple[bytes, list[dict] | None, str | None]:
     """The submission, read once: its bytes (with the secret seed, what its hidden inputs are drawn from;
-    up to MAX_BYTES + 1 of them) and its cells (`cells_of`), or None and why they cannot be read."""
+    up to MAX_BYTES + 1 of them) and its cells (`cells_of`), or None and why they cannot be read.
+
+    Only a regular file counts, never what a symbolic link points to: the grader reads as its own user
+    (root on Gradescope), so a link submitted in a repository or a zip would be graded as the notebook
+    with the solutions, or as a classmate's."""
     try:
-        with open(path, "rb") as f:
+        with open(path, "rb", opener=no_links) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return b"", None, "the submission is not a regular file (a FIFO or a device?): submit the notebook"
             data = f.read(MAX_BYTES + 1)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return b"", None, "the submission is a symbolic link: submit the notebook file itself"
+        return b"", None, f"the file could not be read as a notebook: {type(err).__name__}: {err}"
     except Exception as err:
         return b"", None, f"the file could not be read as a notebook: {type(err).__name__}: {err}"
     return (data, *cells_of(data))
