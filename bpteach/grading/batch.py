@@ -52,7 +52,7 @@ def digest(path: Path) -> str:
 
 
 def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = None, sandbox: str = "bwrap",
-               force: bool = False, progress: bool | None = None) -> list[dict]:  # fmt: skip
+               force: bool = False, progress: bool | None = None) -> list[dict]:
     """Grade a notebook, or every .ipynb in a folder; write report.json and report.md for each.
 
     A folder's reports go to OUT/<safe stem>/ and OUT/summary.csv; a single notebook's to OUT/.
@@ -100,7 +100,7 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
             top = maxima.get(chosen, max(maxima.values()))
             report = {"submission": f.name, "score": 0.0, "max_score": top, "exercises": [],
                       "notes": [f"the grader failed on this file: {type(err).__name__}: {err}"],
-                      "error": True, "sandbox": sandbox}  # fmt: skip
+                      "error": True, "sandbox": sandbox}
         report["sha256"], report["seed_id"] = sha, seed_id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "report.json").write_text(json.dumps(report, indent=2))
@@ -120,7 +120,7 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
             except Exception as err:  # writing the report failed (disk full?): still an entry
                 note = f"no report could be written: {err}"
                 reports[i] = {"submission": files[i].name, "score": 0.0, "max_score": max(maxima.values()),
-                              "exercises": [], "notes": [note], "error": True}  # fmt: skip
+                              "exercises": [], "notes": [note], "error": True}
             if bar is not None:
                 bar.update(1)
     if bar is not None:
@@ -197,6 +197,6 @@ def write_summary(target: Path, files, folders, reports) -> None:
             status, source = "error" if r.get("error") else "graded", r.get("source", "")  # the notebook judged against
             rows = [("total", status, r["score"], r["max_score"])]
             rows += [(e.get("grade_id", e.get("name")), e["status"], e["points"], e["max_points"])
-                     for e in r.get("exercises", [])]  # fmt: skip
+                     for e in r.get("exercises", [])]
             for row in rows:  # every field through `cell`, not only those a student names
                 w.writerow([cell(v) for v in (file.name, folder.name, *row, source)])

@@ -30,14 +30,14 @@ def libc():
 _DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
            "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_create", "memfd_secret",
            "shmget", "msgget", "semget", "mq_open", "bpf", "inotify_init", "inotify_init1",
-           "fanotify_init")  # fmt: skip
+           "fanotify_init")
 # The numbers below are the kernel's UAPI headers' (<asm/unistd.h> for __NR_*, <linux/audit.h> for
 # AUDIT_ARCH_*, __X32_SYSCALL_BIT, <linux/sched.h> for CLONE_THREAD); the syscalls added since 5.x
 # share one number on every architecture (include/uapi/asm-generic/unistd.h). A wrong number fails
 # open, so tests/grading/test_seccomp_numbers.py checks each against the installed headers.
 _CLONE_THREAD = 0x00010000
 _UNIFIED = {"open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
-            "fspick": 433, "mount_setattr": 442, "memfd_secret": 447}  # fmt: skip
+            "fspick": 433, "mount_setattr": 442, "memfd_secret": 447}
 _ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "unshare": 272,
                                  "setns": 308, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161,
                                  "memfd_create": 319, "shmget": 29, "msgget": 68, "semget": 64, "mq_open": 240,
@@ -48,7 +48,7 @@ _ARCH = {"x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "clone3":
                                   "umount2": 39, "pivot_root": 41, "chroot": 51, "memfd_create": 279,
                                   "shmget": 194, "msgget": 186, "semget": 190, "mq_open": 180,
                                   "bpf": 280, "inotify_init1": 26,
-                                  "fanotify_init": 262, **_UNIFIED}, None)}  # fmt: skip
+                                  "fanotify_init": 262, **_UNIFIED}, None)}
 
 
 def no_processes() -> bool:
@@ -68,7 +68,7 @@ def no_processes() -> bool:
         if name in numbers:
             prog.append((jeq, "deny", 0, numbers[name]))
     prog += [(jeq, "nosys", 0, numbers["clone3"]), (jeq, 0, "allow", numbers["clone"]),
-             (ld, 0, 0, 16), (jset, "allow", "deny", _CLONE_THREAD)]  # fmt: skip
+             (ld, 0, 0, 16), (jset, "allow", "deny", _CLONE_THREAD)]
     labels = {"allow": len(prog), "deny": len(prog) + 1, "nosys": len(prog) + 2}
     prog += [(ret, 0, 0, allow), (ret, 0, 0, deny), (ret, 0, 0, nosys)]
     raw = b""
@@ -100,7 +100,7 @@ def set_limits(limits: dict) -> None:
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
             (resource.RLIMIT_SIGPENDING, SIGPENDING),
             (resource.RLIMIT_NPROC, limits["processes"]),
-            (resource.RLIMIT_NOFILE, limits.get("files", 256))]  # fmt: skip
+            (resource.RLIMIT_NOFILE, limits.get("files", 256))]
     for which, value in caps:
         try:
             resource.setrlimit(which, (value, value))

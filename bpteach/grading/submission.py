@@ -103,7 +103,7 @@ def cells_of(data: bytes) -> tuple[list[dict] | None, str | None]:
 def _clean_cell(cell: dict) -> dict:
     kind = cell.get("cell_type")
     return {"cell_type": kind if isinstance(kind, str) else "unknown", "source": source_of(cell),
-            "metadata": {"nbgrader": nbgrader(cell)}}  # fmt: skip
+            "metadata": {"nbgrader": nbgrader(cell)}}
 
 
 def find_solution(cells, exercise):

@@ -4,7 +4,7 @@ message queues; nor inotify instances or fanotify groups, which bwrap's sandbox 
 took from the host root's budget, nor queue more than a few signals (the same budget). A semaphore set
 of 32000 is 2.4 MiB of kernel memory and the kernel allows 32000 of them (~77 GB); they stay in the
 sandbox's IPC namespace until the sandbox ends (bwrap: seen by the next exercise) and, on the user
-route, in the container's after the grading (attacks-found/, round j24a)."""
+route, in the container's after the grading (tools/attack-round/, round j24a)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A submission is the file itself, never what a link points to: the grader reads it as its own user (root on
 Gradescope, which checks out a student's repository, links included), so a link to the notebook with the
-solutions scored 14/14, and one to a classmate's file scored their grade (attacks-found/, round j24a)."""
+solutions scored 14/14, and one to a classmate's file scored their grade (tools/attack-round/, round j24a)."""
 
 from __future__ import annotations
 

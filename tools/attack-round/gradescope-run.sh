@@ -1,9 +1,10 @@
 #!/bin/bash
-# usage: j24a_gs.sh ROOT SUBMISSION_SETUP_CMD  -- builds a bundle in ROOT, runs run_autograder without user namespaces
+# usage: tools/attack-round/gradescope-run.sh ROOT SUBMISSION_SETUP_CMD  -- builds a bundle in ROOT, runs run_autograder without user namespaces
 set -e
 ROOT=$1; shift
 rm -rf "$ROOT"; mkdir -p "$ROOT"; chmod 755 "$ROOT"
-cd /work/wt/j24a
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
 .venv/bin/python -c "
 import os, stat, zipfile, sys
 from pathlib import Path
@@ -17,7 +18,7 @@ with zipfile.ZipFile(z) as f:
 (root / 'submission').mkdir(); (root / 'results').mkdir()
 "
 eval "$@"
-env -i PATH=/usr/bin:/bin AUTOGRADER_ROOT="$ROOT" BPTEACH_PYTHON=/work/wt/j24a/.venv/bin/python BPTEACH_STUDENT_UID=64999 \
-  nice -n 10 /work/wt/j24a/.venv/bin/python tests/grading/no_userns.py "$ROOT/source/run_autograder"
+env -i PATH=/usr/bin:/bin AUTOGRADER_ROOT="$ROOT" BPTEACH_PYTHON="$REPO/.venv/bin/python" BPTEACH_STUDENT_UID=64999 \
+  nice -n 10 "$REPO/.venv/bin/python" tests/grading/no_userns.py "$ROOT/source/run_autograder"
 python3 -c "
 import json; r = json.load(open('$ROOT/results/results.json')); print('score', r['score']); print(r['output'][:300])"

@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Build this round's attack notebooks (j24a): `python attacks-found/make.py`.
+"""Build this round's attack notebooks (j24a): `python tools/attack-round/make.py`.
 
 Each is the student workbook with code in solution cells. As in tools/make_attacks.py, an exercise
 returns the right answer only where its attack WON; a score above 0 is the breach.
