@@ -88,7 +88,7 @@ def test_no_semaphore_set_left_by_the_user_route():
     before = _student_sets()
     env = {"PATH": "/usr/bin:/bin", "BPTEACH_STUDENT_UID": str(UID)}
     done = subprocess.run([sys.executable, str(HERE / "no_userns.py"), sys.executable, "-c", DRIVE, MAKE],
-                          env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+                          env=env, capture_output=True, text=True, timeout=300)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["status"] == "ok", out["message"]
     assert out["made"] == [0.0, 0.0, 0.0, 0.0, 0.0]

@@ -28,7 +28,7 @@ def test_a_link_to_a_classmates_file_scores_nothing(tmp_path):
     (subs / "alice.ipynb").write_bytes(SOURCE.read_bytes())
     (subs / "mallory.ipynb").symlink_to("alice.ipynb")
     scores = {r["submission"]: r["score"] for r in grade_path(subs, tmp_path / "out", seed=7, sandbox="none",
-                                                                 progress=False)}  # fmt: skip
+                                                                 progress=False)}
     assert scores == {"alice.ipynb": 14.0, "mallory.ipynb": 0.0}
 
 
