@@ -56,6 +56,12 @@ def _cmap(name: str):
     return matplotlib.colormaps[name].with_extremes(bad=NO_VALUE)
 
 
+def _style(name: str, doc: str, allowed: tuple[str, ...]) -> property:
+    """A style of the drawing, one of `allowed`; setting it restyles the picture (NetworkDiagram._set)."""
+    return property(lambda self: getattr(self, "_" + name), lambda self, value: self._set(name, value, allowed),
+                    doc=f"{doc}: one of {', '.join(allowed)}")
+
+
 class NetworkDiagram(FastPNG):
     """The network as units and links: link width and colour show each weight (or its
     gradient), unit colour shows a^{(l)} or delta^{(l)} (`color_by`), each bias is a small
@@ -181,29 +187,9 @@ class NetworkDiagram(FastPNG):
 
     # -- the scales --------------------------------------------------------------------
 
-    @property
-    def color_by(self) -> str:
-        return self._color_by
-
-    @color_by.setter
-    def color_by(self, value: str) -> None:
-        self._set("color_by", value, COLOR_BY)
-
-    @property
-    def delta_scale(self) -> str:
-        return self._delta_scale
-
-    @delta_scale.setter
-    def delta_scale(self, value: str) -> None:
-        self._set("delta_scale", value, DELTA_SCALES)
-
-    @property
-    def links_by(self) -> str:
-        return self._links_by
-
-    @links_by.setter
-    def links_by(self, value: str) -> None:
-        self._set("links_by", value, LINKS_BY)
+    color_by = _style("color_by", "what fills the units", COLOR_BY)
+    delta_scale = _style("delta_scale", "the delta colour scale", DELTA_SCALES)
+    links_by = _style("links_by", "what colours the links", LINKS_BY)
 
     def _set(self, name: str, value: str, allowed) -> None:
         if value not in allowed:
