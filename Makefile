@@ -92,7 +92,7 @@ test-oldest: $(STAMP_OLDEST)
 		--ignore=tests/grading --ignore=tests/browser --ignore=tests/test_learner_install.py \
 		--ignore=tests/test_practice.py --ignore=notebooks/13-practice-with-pytorch.ipynb tests notebooks
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python tests/numeric_backends.py \
-		--only numpy-baseline,openblas-sandybridge -p no:cacheprovider $(UNIT)
+		--only older-cpu -p no:cacheprovider $(UNIT)
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks

@@ -2,6 +2,7 @@
 smoke run works on a fresh install, with or without torch, and that its bookkeeping is right."""
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -17,7 +18,10 @@ from benchmarks.backprop_vs_torch import interleaved, median_ratio  # noqa: E402
 def test_quick_run_checks_and_reports_every_implementation(tmp_path):
     out = tmp_path / "bench.json"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # one thread for torch and OpenBLAS: beside the rest of `make test` on 2 cores, their idle threads
+    # spin waiting for work the other processes hold the cores for (41 s against 9 s for this run)
+    one = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **one})
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     rows = data["networks"]

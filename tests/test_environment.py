@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import runpy
 import sys
 
 import pytest
@@ -130,3 +131,10 @@ def test_jupyterlab_opens_without_the_news_pop_up():
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     installed = lab / "settings" / "overrides.json"
     assert installed.is_file() and json.loads(installed.read_text()) == overrides, "make lab did not install it"
+
+
+def test_the_files_make_test_starts_first_exist():
+    """conftest.py's SLOWEST_FIRST schedules by path: a renamed file would quietly fall back to the end."""
+    SLOWEST_FIRST = runpy.run_path(str(ROOT / "conftest.py"))["SLOWEST_FIRST"]
+    missing = [p for p in SLOWEST_FIRST if not (ROOT / p).is_file()]
+    assert not missing, f"conftest.SLOWEST_FIRST names files that do not exist: {missing}"
