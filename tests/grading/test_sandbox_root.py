@@ -1,0 +1,113 @@
+"""bubblewrap started by a grader running as root: the submission is the host's uid 65534, not root.
+
+With bwrap's own user namespace, the sandbox's uid 65534 is root's outside: every root-owned 0600 file
+on a bound path (the Python install, a site-packages) was readable, and what the kernel counts per user
+was counted against root (RLIMIT_NPROC did not hold at all). As root, sandbox.command makes no user
+namespace and starts the harness under setpriv as the host's uid 65534, with no capability."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import processes
+import pytest
+from shared import GOOD, SETUP, cases
+
+from bpteach.grading import runner, sandbox
+from bpteach.grading.harness import MARKER
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the grader is not root here: bwrap's user namespace is the route"),
+    pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here"),
+]
+
+PROBE = """
+import errno, os
+for _path in {paths!r}:
+    try:
+        with open(_path) as _f:
+            print("read", _f.read())
+    except OSError as _e:
+        print("refused", errno.errorcode[_e.errno])
+"""
+
+
+def test_a_root_only_file_on_a_bound_path_is_refused(tmp_path, monkeypatch):
+    site = tmp_path / "lib" / "python3" / "site-packages"  # bound, as a site-packages on the path is
+    site.mkdir(parents=True)
+    secret, beside = site / "secret.txt", site / "public.txt"
+    try:
+        secret.write_text("root's secret")
+        secret.chmod(0o600)  # root-owned, as the grader (root) made it
+        beside.write_text("world-readable")
+        beside.chmod(0o644)
+        monkeypatch.syspath_prepend(str(site))
+        assert str(site) in sandbox.python_paths()
+        code = PROBE.format(paths=[str(beside), str(secret)]) + GOOD
+        run = runner.run_exercise(SETUP, code, "output_delta", cases(), sandbox="bwrap")
+    finally:
+        secret.unlink(missing_ok=True)
+        beside.unlink(missing_ok=True)
+    assert run.status == "ok", run.message
+    lines = run.output.strip().splitlines()
+    assert lines == ["read world-readable", "refused EACCES"], run.output  # bound and seen, yet not readable
+    assert "secret" not in run.output
+
+
+def test_every_process_of_the_submission_is_the_hosts_uid_65534():
+    """Seen from the host while an exercise runs: the harness, the shim and the exercise process are all
+    uid 65534 (real, effective, saved, file system), hold no capability; the exercise is still PID 1 of
+    its own namespace; only bwrap itself (trusted, no submission code) stays root."""
+    code = "import os, time\nprint(os.getpid())\ntime.sleep(3)\n" + GOOD
+    seen: dict[int, tuple[list[str], str, bytes]] = {}
+    result = {}
+
+    def grade():
+        result["run"] = runner.run_exercise(SETUP, code, "output_delta", cases(), sandbox="bwrap")
+
+    worker = threading.Thread(target=grade)
+    worker.start()
+    while worker.is_alive():
+        for pid in processes.own_processes():
+            argv = processes.argv(pid)
+            if MARKER.encode() in argv and not argv.split(b"\0")[0].endswith((b"bwrap", b"sh")):
+                try:
+                    with open(f"/proc/{pid}/status") as f:
+                        caps = next(ln for ln in f if ln.startswith("CapEff:")).split()[1]
+                except (OSError, StopIteration):
+                    continue
+                seen[pid] = (processes.uids(pid), caps, argv.split(b"\0")[0])
+        time.sleep(0.05)
+    worker.join()
+    run = result["run"]
+    assert run.status == "ok", run.message
+    assert run.output.split()[0] == "1", run.output  # PID 1 of the exercise's own namespace
+    assert len(seen) >= 3, seen  # the harness, the shim, the exercise process
+    assert all(uids == ["65534"] * 4 for uids, _, _ in seen.values()), seen
+    # the harness and the shim hold none; the exercise process holds some in its own user namespace only,
+    # which owns nothing of the host's
+    assert [caps for _, caps, _ in seen.values()].count("0" * 16) >= 2, seen
+
+
+THREADS = """
+import threading, time
+_started = 0
+_stop = threading.Event()
+for _ in range(200):
+    try:
+        threading.Thread(target=_stop.wait, daemon=True).start()
+        _started += 1
+    except RuntimeError:
+        break
+_stop.set()
+print(_started)
+"""
+
+
+def test_rlimit_nproc_holds_now_that_the_uid_is_not_roots():
+    """Threads are allowed by the filter; RLIMIT_NPROC (PROCESSES) caps them: the kernel exempts root's uid."""
+    run = runner.run_exercise(SETUP, THREADS + GOOD, "output_delta", cases(), sandbox="bwrap")
+    assert run.status == "ok", run.message
+    assert int(run.output.split()[0]) < runner.limits()["processes"], run.output
