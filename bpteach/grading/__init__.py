@@ -10,9 +10,11 @@ cannot see the reference. The operating system enforces it, not Python:
   Python install, bpteach itself covered by an empty tmpfs, no repository, home, reports or
   exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root and
   /dev are remounted read-only). No network: nothing to connect to, not even the host's
-  loopback. Where the grader can make one (root, a pids cgroup), each sandbox gets a cgroup of
-  at most 256 tasks: RLIMIT_NPROC does not hold for root, and threads would otherwise take the
-  host's PIDs.
+  loopback. A grader running as root gets no user namespace from bwrap (its uid 65534 would be
+  root's outside): bwrap keeps only the capabilities to change uid, and the harness runs under
+  setpriv as the host's uid 65534 with none, so a root-only file on a bound path is refused and
+  RLIMIT_NPROC holds. Where the grader can make one (root, a pids cgroup), each sandbox gets a
+  cgroup of at most 256 tasks, and a /tmp tmpfs capped in files as well as bytes.
 - Inside, the harness (harness.py) runs the text of the grader's own files, sent in its argv
   (harness.program), never an import from a path the sandbox can see. It forks one process per
   exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
@@ -47,9 +49,11 @@ and, within one submission, an exercise's code tampering with its own process (i
 lose its own points). On the `user` route: files of the image that are world-readable (the
 course's are not), the network, if the platform gives one, and disk: nothing but the container's
 disk bounds what the student uid writes while it runs (RLIMIT_FSIZE caps one file; all is removed
-after). The tmpfs of the bwrap route caps bytes, not files (bwrap sets no nr_inodes), and no cgroup
-limits kernel memory there; the sandbox's uid is root's outside, so what the kernel counts per user
-(inotify and fanotify are refused) is counted against the host root's limits while it runs.
+after). On the bwrap route of a grader that is not root: the tmpfs caps bytes, not files (bwrap sets
+no nr_inodes), no cgroup limits kernel memory, and the sandbox's uid is the grader's outside, so what
+the kernel counts per user (inotify and fanotify are refused) is counted against the grader's user.
+Run as root, sandboxes share the host's uid 65534 (each in PID, IPC and network namespaces of its
+own, so none can signal or connect to another), and so does any host process running as `nobody`.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.

@@ -106,10 +106,8 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
         argv += ["--bind", scratch, "/tmp"]
     else:  # bwrap's own: capped in bytes only (as root, bwrap's tmpfs is 0755 root's unless told)
         argv += [*(["--perms", "01777"] if as_root else []), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
-    if Path("/etc/ld.so.cache").exists():
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     bound = python_paths()
-    for path in bound:
+    for path in (["/etc/ld.so.cache"] if Path("/etc/ld.so.cache").exists() else []) + bound:
         if as_root:  # bwrap makes a bind's missing parents 0700 root's: NOBODY could not reach the Python
             argv += [arg for parent in _parents(path) for arg in ("--perms", "0755", "--dir", parent)]
         argv += ["--ro-bind", path, path]
