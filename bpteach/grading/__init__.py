@@ -39,7 +39,12 @@ cannot see the reference. The operating system enforces it, not Python:
   as the unprivileged user `student` (setpriv: no capabilities, no_new_privs, no groups, clean
   environment), with the same seccomp filter and rlimits; the bundle's sources and seed, the
   submission, the results folder and every bpteach copy are root's alone, the venv is read-only
-  to it, and every process of that uid is killed before results.json is written by root.
+  to it, and every process of that uid is killed before results.json is written by root. In the
+  disposable container (Gradescope's /autograder) the uid writes in its work folder only: the
+  shared temporary folders are root's while it runs and setup.sh takes write permission from every
+  other folder and file of the image; that folder is on the container's /dev/shm, whose use (what is
+  written, however held: unlinked while open, mapped) a watch reads every 20 ms, killing the uid's
+  processes past 256 MiB (a flood of 60 MiB files peaked at 260-297 MiB).
 - Student-controlled text is data in every output: escaped or fenced in report.md, and in
   summary.csv every field has its control characters escaped and a would-be formula quoted.
 
@@ -47,9 +52,10 @@ Not defended against: kernel exploits and container escapes, CPU side channels (
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,
 and, within one submission, an exercise's code tampering with its own process (it can only
 lose its own points). On the `user` route: files of the image that are world-readable (the
-course's are not), the network, if the platform gives one, and disk: nothing but the container's
-disk bounds what the student uid writes while it runs (RLIMIT_FSIZE caps one file; all is removed
-after). On the bwrap route of a grader that is not root: the tmpfs caps bytes, not files (bwrap sets
+course's are not), the network, if the platform gives one, and, outside a disposable container (a
+root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
+bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
+removed after). On the bwrap route of a grader that is not root: the tmpfs caps bytes, not files (bwrap sets
 no nr_inodes), no cgroup limits kernel memory, and the sandbox's uid is the grader's outside, so what
 the kernel counts per user (inotify and fanotify are refused) is counted against the grader's user.
 Run as root, sandboxes share the host's uid 65534 (each in PID, IPC and network namespaces of its
