@@ -43,8 +43,8 @@ cannot see the reference. The operating system enforces it, not Python:
   disposable container (Gradescope's /autograder) the uid writes in its work folder only: the
   shared temporary folders are root's while it runs and setup.sh takes write permission from every
   other folder and file of the image; that folder is on the container's /dev/shm, whose use (what is
-  written, however held: unlinked while open, mapped) a watch reads every 20 ms, killing the uid's
-  processes past 256 MiB (a flood of 60 MiB files peaked at 260-297 MiB).
+  written, however held: unlinked while open, mapped) a watch reads every 5 ms, killing the uid's
+  processes past 256 MiB (a flood of 60 MiB files peaked at 263-280 MiB).
 - Student-controlled text is data in every output: escaped or fenced in report.md, and in
   summary.csv every field has its control characters escaped and a would-be formula quoted.
 

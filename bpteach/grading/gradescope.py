@@ -10,10 +10,12 @@ secret seed of the hidden inputs, drawn when the bundle is made. Students never 
 
 Which wall a bundle uses is chosen per submission (`sandbox: auto`, the default): bubblewrap where
 it starts; where user namespaces are refused, as Docker's default seccomp profile does on
-Gradescope, the `user` route (sandbox.py): student code runs as the unprivileged user `student`
+Gradescope, the `user` route (user_route.py): student code runs as the unprivileged user `student`
 that setup.sh makes, while the bundle's sources, seed, the submission, the results folder and every
 bpteach copy are readable by root only, and every process of that user is killed before
-results.json is written. `--no-sandbox` ("none") leaves only Gradescope's container.
+results.json is written; in Gradescope's disposable container its disk is bounded too (the shared
+folders locked, its work folder on /dev/shm watched: user_route.confine, DiskWatch). `--no-sandbox`
+("none") leaves only Gradescope's container.
 
 `python -m bpteach.grading.gradescope [--root /autograder]` is what run_autograder calls.
 """

@@ -204,14 +204,21 @@ print(_made)
 def test_a_disk_flood_is_stopped_near_the_cap(venv, tmp_path):
     """In the disposable container, the student uid writes only in its work folder, on /dev/shm, and the
     grader's watch kills it past user_route.DISK_BYTES: files of 60 MiB, unlinked while held open, stop
-    there (an attack round wrote 640 MiB before; without the lock it could fill the container's disk)."""
+    there (an attack round wrote 640 MiB before; without the lock it could fill the container's disk).
+    The full solution with the flood in its first exercise loses that exercise only."""
     from bpteach.grading.user_route import DISK_BYTES, WATCH_SECONDS
 
-    out, root = run_without_namespaces(venv, _attack(tmp_path / "flood.ipynb", FLOOD), container=True)
+    nb = nbformat.read(SOURCE, as_version=4)
+    first = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = FLOOD.replace("@ID@", first.metadata["nbgrader"]["grade_id"]) + first.source
+    nbformat.write(nb, tmp_path / "flood.ipynb")
+    out, root = run_without_namespaces(venv, tmp_path / "flood.ipynb", container=True)
     shutil.rmtree(root)
     results = out["results"]
-    assert results["score"] == 0 and "in the 'user' sandbox" in results["output"], json.dumps(results)[:2000]
+    assert "in the 'user' sandbox" in results["output"], json.dumps(results)[:2000]
     assert "student code was stopped: its files took more than 256 MiB of disk" in results["output"]
+    assert [t["score"] for t in results["tests"]] == [0, *[t["max_score"] for t in results["tests"][1:]]]
+    assert "the sandbox ended" in results["tests"][0]["output"]
     assert not _uid_processes()
     # the overshoot: what the uid writes between two looks of the watch (every WATCH_SECONDS) and the kill
     print(f"peak {out['peak'] / 2**20:.0f} MiB held at once, cap {DISK_BYTES >> 20} MiB, looks every "
