@@ -8,6 +8,7 @@ namespace and starts the harness under setpriv as the host's uid 65534, with no 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -18,10 +19,22 @@ from shared import GOOD, SETUP, cases
 from bpteach.grading import runner, sandbox
 from bpteach.grading.harness import MARKER
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="the grader is not root here: bwrap's user namespace is the route"),
-    pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here"),
-]
+pytestmark = pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here")
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the grader is not root: bwrap's user namespace is the route")
+
+
+@pytest.mark.parametrize("euid", [0, 1000])
+def test_only_a_root_grader_drops_bwraps_user_namespace(monkeypatch, euid):
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: euid)
+    argv = sandbox.command(sys.executable, "pass", "{}")
+    tail = argv[argv.index("--") + 1:]
+    if euid:  # unchanged: bwrap's own user namespace, uid 65534 inside (the grader's outside)
+        assert {"--unshare-all", "--unshare-user", "--uid"} <= set(argv) and "--cap-add" not in argv
+        assert tail[0] == sys.executable
+    else:  # no user namespace; setpriv drops to the host's uid 65534 before Python starts
+        assert not {"--unshare-all", "--unshare-user", "--uid", "--unshare-user-try"} & set(argv)
+        assert tail[:tail.index("--")] == sandbox.drop_privileges(sandbox.NOBODY)[:-1]
+        assert "--reuid=65534" in tail and "--bounding-set=-all" in tail and "--no-new-privs" in tail
 
 PROBE = """
 import errno, os
@@ -34,6 +47,7 @@ for _path in {paths!r}:
 """
 
 
+@as_root
 def test_a_root_only_file_on_a_bound_path_is_refused(tmp_path, monkeypatch):
     site = tmp_path / "lib" / "python3" / "site-packages"  # bound, as a site-packages on the path is
     site.mkdir(parents=True)
@@ -56,6 +70,7 @@ def test_a_root_only_file_on_a_bound_path_is_refused(tmp_path, monkeypatch):
     assert "secret" not in run.output
 
 
+@as_root
 def test_every_process_of_the_submission_is_the_hosts_uid_65534():
     """Seen from the host while an exercise runs: the harness, the shim and the exercise process are all
     uid 65534 (real, effective, saved, file system), with no capability in the host's user namespace;
@@ -112,6 +127,7 @@ print(_started)
 """
 
 
+@as_root
 def test_rlimit_nproc_holds_now_that_the_uid_is_not_roots():
     """Threads are allowed by the filter; RLIMIT_NPROC (PROCESSES) caps them: the kernel exempts root's uid."""
     run = runner.run_exercise(SETUP, THREADS + GOOD, "output_delta", cases(), sandbox="bwrap")
