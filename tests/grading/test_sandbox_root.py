@@ -16,7 +16,7 @@ import processes
 import pytest
 from shared import GOOD, SETUP, cases
 
-from bpteach.grading import runner, sandbox
+from bpteach.grading import quotas, runner, sandbox
 from bpteach.grading.harness import MARKER
 
 pytestmark = pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here")
@@ -78,6 +78,7 @@ def test_every_process_of_the_submission_is_the_hosts_uid_65534():
     code = "import os, time\nprint(os.getpid())\ntime.sleep(3)\n" + GOOD
     seen: dict[int, tuple[list[str], str, str]] = {}
     host = os.readlink("/proc/self/ns/user")
+    groups: dict[int, str] = {}
     result = {}
 
     def grade():
@@ -99,6 +100,8 @@ def test_every_process_of_the_submission_is_the_hosts_uid_65534():
                 except OSError:
                     continue
                 seen[pid] = (processes.uids(pid), caps, userns)
+                with open(f"/proc/{pid}/cgroup") as f:
+                    groups[pid] = f.read()
         time.sleep(0.05)
     worker.join()
     run = result["run"]
@@ -110,6 +113,10 @@ def test_every_process_of_the_submission_is_the_hosts_uid_65534():
     # only, which owns nothing of the host's
     assert any(ns == host for _, _, ns in seen.values()), seen
     assert all(caps == "0" * 16 for _, caps, ns in seen.values() if ns == host), seen
+    probe = quotas.pids_cgroup()  # where the grader can make one, every task of the sandbox is in it
+    quotas.release(probe)
+    if probe:
+        assert all("bpteach-sandbox-" in text for text in groups.values()), groups
 
 
 THREADS = """
