@@ -55,11 +55,12 @@ lose its own points). On the `user` route: files of the image that are world-rea
 course's are not), the network, if the platform gives one, and, outside a disposable container (a
 root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
 bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
-removed after). On the bwrap route of a grader that is not root: the tmpfs caps bytes, not files (bwrap sets
-no nr_inodes), no cgroup limits kernel memory, and the sandbox's uid is the grader's outside, so what
-the kernel counts per user (inotify and fanotify are refused) is counted against the grader's user.
-Run as root, sandboxes share the host's uid 65534 (each in PID, IPC and network namespaces of its
-own, so none can signal or connect to another), and so does any host process running as `nobody`.
+removed after). On the bwrap route no cgroup limits kernel memory (the tmpfs caps its files where
+the grader is root). Where the grader is not root, the tmpfs caps bytes, not files (bwrap sets no
+nr_inodes), and the sandbox's uid is the grader's outside, so what the kernel counts per user
+(inotify and fanotify are refused) is counted against the grader's user. Run as root, sandboxes
+share the host's uid 65534 (each in PID, IPC and network namespaces of its own, so none can signal
+or connect to another), and so does any host process running as `nobody`.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.
