@@ -10,9 +10,11 @@ cannot see the reference. The operating system enforces it, not Python:
   Python install, bpteach itself covered by an empty tmpfs, no repository, home, reports or
   exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root and
   /dev are remounted read-only). No network: nothing to connect to, not even the host's
-  loopback. Where the grader can make one (root, a pids cgroup), each sandbox gets a cgroup of
-  at most 256 tasks: RLIMIT_NPROC does not hold for root, and threads would otherwise take the
-  host's PIDs.
+  loopback. A grader running as root gets no user namespace from bwrap (its uid 65534 would be
+  root's outside): bwrap keeps only the capabilities to change uid, and the harness runs under
+  setpriv as the host's uid 65534 with none, so a root-only file on a bound path is refused and
+  RLIMIT_NPROC holds. Where the grader can make one (root, a pids cgroup), each sandbox gets a
+  cgroup of at most 256 tasks, and a /tmp tmpfs capped in files as well as bytes.
 - Inside, the harness (harness.py) runs the text of the grader's own files, sent in its argv
   (harness.program), never an import from a path the sandbox can see. It forks one process per
   exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
@@ -37,7 +39,12 @@ cannot see the reference. The operating system enforces it, not Python:
   as the unprivileged user `student` (setpriv: no capabilities, no_new_privs, no groups, clean
   environment), with the same seccomp filter and rlimits; the bundle's sources and seed, the
   submission, the results folder and every bpteach copy are root's alone, the venv is read-only
-  to it, and every process of that uid is killed before results.json is written by root.
+  to it, and every process of that uid is killed before results.json is written by root. In the
+  disposable container (Gradescope's /autograder) the uid writes in its work folder only: the
+  shared temporary folders are root's while it runs and setup.sh takes write permission from every
+  other folder and file of the image; that folder is on the container's /dev/shm, whose use (what is
+  written, however held: unlinked while open, mapped) a watch reads every 5 ms, killing the uid's
+  processes past 256 MiB (a flood of 60 MiB files peaked at 263-280 MiB).
 - Student-controlled text is data in every output: escaped or fenced in report.md, and in
   summary.csv every field has its control characters escaped and a would-be formula quoted.
 
@@ -45,11 +52,15 @@ Not defended against: kernel exploits and container escapes, CPU side channels (
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,
 and, within one submission, an exercise's code tampering with its own process (it can only
 lose its own points). On the `user` route: files of the image that are world-readable (the
-course's are not), the network, if the platform gives one, and disk: nothing but the container's
-disk bounds what the student uid writes while it runs (RLIMIT_FSIZE caps one file; all is removed
-after). The tmpfs of the bwrap route caps bytes, not files (bwrap sets no nr_inodes), and no cgroup
-limits kernel memory there; the sandbox's uid is root's outside, so what the kernel counts per user
-(inotify and fanotify are refused) is counted against the host root's limits while it runs.
+course's are not), the network, if the platform gives one, and, outside a disposable container (a
+root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
+bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
+removed after). On the bwrap route no cgroup limits kernel memory (the tmpfs caps its files where
+the grader is root). Where the grader is not root, the tmpfs caps bytes, not files (bwrap sets no
+nr_inodes), and the sandbox's uid is the grader's outside, so what the kernel counts per user
+(inotify and fanotify are refused) is counted against the grader's user. Run as root, sandboxes
+share the host's uid 65534 (each in PID, IPC and network namespaces of its own, so none can signal
+or connect to another), and so does any host process running as `nobody`.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.

@@ -10,10 +10,12 @@ secret seed of the hidden inputs, drawn when the bundle is made. Students never 
 
 Which wall a bundle uses is chosen per submission (`sandbox: auto`, the default): bubblewrap where
 it starts; where user namespaces are refused, as Docker's default seccomp profile does on
-Gradescope, the `user` route (sandbox.py): student code runs as the unprivileged user `student`
+Gradescope, the `user` route (user_route.py): student code runs as the unprivileged user `student`
 that setup.sh makes, while the bundle's sources, seed, the submission, the results folder and every
 bpteach copy are readable by root only, and every process of that user is killed before
-results.json is written. `--no-sandbox` ("none") leaves only Gradescope's container.
+results.json is written; in Gradescope's disposable container its disk is bounded too (the shared
+folders locked, its work folder on /dev/shm watched: user_route.confine, DiskWatch). `--no-sandbox`
+("none") leaves only Gradescope's container.
 
 `python -m bpteach.grading.gradescope [--root /autograder]` is what run_autograder calls.
 """
@@ -21,7 +23,9 @@ results.json is written. `--no-sandbox` ("none") leaves only Gradescope's contai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import secrets
 import shutil
 import stat
@@ -47,6 +51,10 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet --upgrade pip
 {install}
 chmod -R go-rwx /autograder/source
+# nothing of the image writable by every user (the shared temporary folders run_autograder locks itself):
+# student code then writes only in the folder on /dev/shm whose size run_autograder watches
+find / -xdev \\( -type d -o -type f \\) -perm -0002 -not -path /tmp -not -path /var/tmp -not -path /run/lock \\
+    -exec chmod o-w {{}} + 2>/dev/null || true
 """
 
 RUN = """#!/usr/bin/env bash
@@ -158,7 +166,11 @@ def run(root: Path) -> int:
         source = sources().get(config.get("source", WORKBOOK))
         if source is None:
             raise GradingError(f"the bundle's exercise notebook {config.get('source')!r} is not installed")
-        report = grade_submission(path, source, int(config["seed"]), sandbox=mode)
+        with _disk_walls(mode, root) as watch:
+            report = grade_submission(path, source, int(config["seed"]), sandbox=mode)
+        if watch is not None and watch.kills:
+            report["notes"].append(f"student code was stopped: its files took more than {watch.cap >> 20} MiB "
+                                   "of disk")
         if len(notebooks) > 1:
             report["notes"].append(f"several notebooks were submitted; {path.name} was graded")
         data = results(report)
@@ -176,6 +188,20 @@ def run(root: Path) -> int:
     target.unlink(missing_ok=True)  # a fresh file of root's, not one opened earlier by anyone else
     target.write_text(json.dumps(data, indent=2))
     return code
+
+
+@contextlib.contextmanager
+def _disk_walls(mode: str, root: Path):
+    """On the `user` route in a disposable container (Gradescope's /autograder; tests say so with
+    BPTEACH_DISPOSABLE=1): the shared folders locked and the student's disk watched (user_route.py).
+    Never on an instructor's own machine, whose /tmp stays as it is."""
+    from . import user_route
+
+    if mode != "user" or not (root == Path("/autograder") or os.environ.get("BPTEACH_DISPOSABLE") == "1"):
+        yield None
+        return
+    with user_route.confine() as folder, user_route.DiskWatch(folder, user_route.student_uid()) as watch:
+        yield watch
 
 
 def main(argv=None) -> int:

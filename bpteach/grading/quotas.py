@@ -47,9 +47,10 @@ def release_scratch(inner: str | None) -> None:
 def pids_cgroup() -> str | None:
     """A new pids cgroup capped at PIDS tasks for one sandbox, or None where the grader cannot make one.
 
-    RLIMIT_NPROC does not hold for a grader running as root (the sandbox's uid is root outside),
-    and threads are allowed: without this, one exercise could start threads until the host has
-    no PID left (pid_max is often 32768), for every other process and every other submission.
+    Threads are allowed, and RLIMIT_NPROC counts one exercise's user namespace only (and did not hold
+    at all while a root grader's sandbox uid was root's outside): the cgroup bounds the whole sandbox,
+    harness and every exercise, so that no submission starts tasks until the host has no PID left
+    (pid_max is often 32768), for every other process and every other submission.
     """
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()

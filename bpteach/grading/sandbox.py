@@ -9,6 +9,11 @@ package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writa
 (the root and /dev, tmpfs of bwrap's own, are remounted read-only).
 No repository, home folder, reports folder or exercise source is mounted.
 
+A grader running as root gets the same walls without bwrap's user namespace, whose uid 65534 would
+be root's outside (reading every root-owned 0600 file on a bound path, counted against root's
+per-user limits): bwrap keeps only CAP_SETUID, CAP_SETGID and CAP_SETPCAP, and the harness starts
+under setpriv (`drop_privileges`, the `user` route's too) as the host's uid 65534 with none.
+
 Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), bubblewrap
 cannot start; a grader running as root then takes the `user` route (user_route.py). The cgroup and
 the capped tmpfs a sandbox gets where the grader can make them are quotas.py's.
@@ -45,6 +50,12 @@ ENVIRONMENT = {
     "IPYTHONDIR": "/tmp/.ipython",
 }
 
+NOBODY = 65534  # the sandbox's uid, inside; as root, outside too
+# As root, bwrap makes no user namespace (--unshare-all would: its --unshare-user-try) and keeps only what
+# setpriv needs to drop to NOBODY: change uid and gid, and empty the bounding set.
+ROOT_NAMESPACES = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try")
+ROOT_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+
 PACKAGE = "the Debian/Ubuntu package `bubblewrap` (apt-get install bubblewrap)"
 
 
@@ -76,9 +87,14 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable(_refusal("bwrap is not installed"))
-    argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
-            "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL", "--clearenv",
-            "--ro-bind", "/usr", "/usr"]
+    as_root = os.geteuid() == 0
+    if as_root:  # no user namespace: the harness is the host's uid NOBODY (drop_privileges), not root's
+        argv = [bwrap, *ROOT_NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        argv += [arg for cap in ROOT_CAPS for arg in ("--cap-add", cap)]
+    else:
+        argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+                "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL"]
+    argv += ["--clearenv", "--ro-bind", "/usr", "/usr"]
     for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / link
         if top.is_symlink():
@@ -88,12 +104,12 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     # the writable tmpfs first: a Python that lives under /tmp is then bound on top of it, read-only
     if scratch:  # a tmpfs the grader mounted, capped in bytes and in files
         argv += ["--bind", scratch, "/tmp"]
-    else:  # bwrap's own: capped in bytes only
-        argv += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
-    if Path("/etc/ld.so.cache").exists():
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    else:  # bwrap's own: capped in bytes only (as root, bwrap's tmpfs is 0755 root's unless told)
+        argv += [*(["--perms", "01777"] if as_root else []), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     bound = python_paths()
-    for path in bound:
+    for path in (["/etc/ld.so.cache"] if Path("/etc/ld.so.cache").exists() else []) + bound:
+        if as_root:  # bwrap makes a bind's missing parents 0700 root's: NOBODY could not reach the Python
+            argv += [arg for parent in _parents(path) for arg in ("--perms", "0755", "--dir", parent)]
         argv += ["--ro-bind", path, path]
     for path in hidden_paths(bound):
         argv += ["--tmpfs", path]
@@ -103,7 +119,27 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]
     real_python = python if os.path.isabs(python) else shutil.which(python) or python
-    return [*argv, "--", real_python, "-I", "-B", "-c", harness, limits_json]
+    argv += ["--", *(drop_privileges(NOBODY) if as_root else [])]
+    return [*argv, real_python, "-I", "-B", "-c", harness, limits_json]
+
+
+def drop_privileges(uid: int) -> list[str]:
+    """The argv prefix that runs a command as `uid` (and its gid) with no capability (none inheritable,
+    an empty bounding set), no supplementary group, and no_new_privs: no setuid or file-capability
+    program gives any back. Both the bwrap route as root and the `user` route start the harness so."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    if setpriv is None:
+        raise SandboxUnavailable("setpriv (util-linux) is not installed")
+    if uid == 0:
+        raise SandboxUnavailable("student code may not run as root")
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--"]
+
+
+def _parents(path: str) -> list[str]:
+    """The folders above `path` that bwrap would make for its bind, outermost first (not /, /tmp, /usr...)."""
+    parents = [str(p) for p in reversed(Path(path).parents)]
+    return [p for p in parents if p not in ("/", "/tmp") and p != "/usr" and not p.startswith("/usr/")]
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,12 +1,13 @@
-"""Run a command as Docker's default seccomp profile would: no user namespaces (tests only).
+"""Run a command as Docker's default seccomp profile would: no namespaces at all (tests only).
 
     python no_userns.py COMMAND [ARGS...]
 
-Docker (and so Gradescope) refuses unshare(2) and clone(2) with namespace flags to a container
-without CAP_SYS_ADMIN, and answers clone3 with ENOSYS; bubblewrap then cannot start. This installs
-the same refusals (EPERM) as a seccomp filter, then execs COMMAND, which inherits it. The syscall
-numbers are the kernel's UAPI headers' (<asm/unistd.h>, <linux/audit.h>, <linux/sched.h>);
-test_seccomp_numbers.py checks them against the installed headers.
+Docker (and so Gradescope) refuses unshare(2) and clone(2) with any namespace flag to a container
+without CAP_SYS_ADMIN (its profile's clone mask, 0x7E020000), and answers clone3 with ENOSYS;
+bubblewrap then cannot start, neither unprivileged (a user namespace) nor as root (a mount
+namespace). This installs the same refusals (EPERM) as a seccomp filter, then execs COMMAND, which
+inherits it. The syscall numbers and flags are the kernel's UAPI headers' (<asm/unistd.h>,
+<linux/audit.h>, <linux/sched.h>); test_seccomp_numbers.py checks them against the installed headers.
 """
 
 import ctypes
@@ -17,7 +18,10 @@ import sys
 
 ARCH = {"x86_64": (0xC000003E, {"unshare": 272, "clone": 56, "clone3": 435, "setns": 308}),
         "aarch64": (0xC00000B7, {"unshare": 97, "clone": 220, "clone3": 435, "setns": 268})}
-CLONE_NEWUSER = 0x10000000
+CLONE_NEW = {"CLONE_NEWNS": 0x00020000, "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000,
+             "CLONE_NEWIPC": 0x08000000, "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000,
+             "CLONE_NEWNET": 0x40000000}
+NAMESPACES = sum(CLONE_NEW.values())  # 0x7E020000, Docker's mask
 
 
 def refuse_user_namespaces() -> None:
@@ -31,7 +35,7 @@ def refuse_user_namespaces() -> None:
         (jeq, 0, 1, nr["setns"]), (ret, 0, 0, eperm),
         (jeq, 0, 1, nr["clone3"]), (ret, 0, 0, enosys),
         (jeq, 1, 0, nr["clone"]), (ret, 0, 0, allow),
-        (ld, 0, 0, 16), (jset, 0, 1, CLONE_NEWUSER), (ret, 0, 0, eperm), (ret, 0, 0, allow),
+        (ld, 0, 0, 16), (jset, 0, 1, NAMESPACES), (ret, 0, 0, eperm), (ret, 0, 0, allow),
     ]
     raw = b"".join(struct.pack("<HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw)

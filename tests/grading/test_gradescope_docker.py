@@ -72,7 +72,10 @@ def venv():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def run_without_namespaces(venv: Path, submission: Path, sandbox: str = "auto") -> tuple[dict, Path]:
+def run_without_namespaces(venv: Path, submission: Path, sandbox: str = "auto",
+                           container: bool = False) -> tuple[dict, Path]:
+    """run_autograder under no_userns.py; with `container`, under container.py: as in Gradescope's
+    disposable container (the shared folders its own, so the grader locks them), /dev/shm's peak measured."""
     root = Path(tempfile.mkdtemp(prefix="bpteach-gs-", dir="/tmp"))
     os.chmod(root, 0o755)
     zip_path, _ = bundle(root / "autograder.zip", seed=11, sandbox=sandbox)
@@ -86,10 +89,15 @@ def run_without_namespaces(venv: Path, submission: Path, sandbox: str = "auto") 
     (root / "submission" / "answers.ipynb").write_text(text)
     env = {"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "BPTEACH_PYTHON": str(venv / "bin/python"),
            "BPTEACH_STUDENT_UID": str(UID)}
-    done = subprocess.run([sys.executable, str(HERE / "no_userns.py"), str(root / "source" / "run_autograder")],
+    wrapper = [str(HERE / "no_userns.py")]
+    if container:
+        wrapper = [str(HERE / "container.py"), f"{root}:{venv.parent}"]
+        env["BPTEACH_DISPOSABLE"] = "1"
+    done = subprocess.run([sys.executable, *wrapper, str(root / "source" / "run_autograder")],
                           env=env, capture_output=True, text=True, timeout=600)
     results = json.loads((root / "results" / "results.json").read_text())
-    return {"done": done, "results": results}, root
+    peak = int(done.stdout.split()[-1]) if container else None
+    return {"done": done, "results": results, "peak": peak}, root
 
 
 def _attack(path: Path, body: str) -> Path:
@@ -139,8 +147,9 @@ shutil.rmtree(os.getcwd(), ignore_errors=True)  # the harness's folder: kill it,
 '''
 
 
-def test_full_solution_scores_full_marks(venv):
-    out, root = run_without_namespaces(venv, SOURCE)
+@pytest.mark.parametrize("container", [False, True], ids=["no-namespaces", "disposable-container"])
+def test_full_solution_scores_full_marks(venv, container):
+    out, root = run_without_namespaces(venv, SOURCE, container=container)
     assert out["results"]["score"] == 14, out["done"].stderr[-2000:] + json.dumps(out["results"])[:2000]
     assert "in the 'user' sandbox" in out["results"]["output"]  # bubblewrap was refused: the user route ran
     assert not _uid_processes()
@@ -169,3 +178,49 @@ def test_forging_results_scores_nothing_and_changes_nothing(venv, tmp_path):
     assert _tree_digest(venv) == before, "the grader's venv changed"
     assert not list(venv.glob("lib/python3*/site-packages/zz-forge.pth"))
     shutil.rmtree(root)
+
+
+FLOOD = """
+import os
+_block, _made, _held = b"x" * (1 << 20), {}, []
+for _place in (os.getcwd(), "/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+    _made[_place] = 0
+    for _i in range(64):  # 60 MiB files, each held open and unlinked: no file scan would find them
+        try:
+            _f = open(f"{_place}/flood-@ID@-{_i}", "wb")
+            for _ in range(60):
+                _f.write(_block)
+            _f.flush()
+            os.unlink(_f.name)
+            _held.append(_f)
+        except OSError as _e:
+            print(_place, type(_e).__name__)
+            break
+        _made[_place] += 1
+print(_made)
+"""
+
+
+def test_a_disk_flood_is_stopped_near_the_cap(venv, tmp_path):
+    """In the disposable container, the student uid writes only in its work folder, on /dev/shm, and the
+    grader's watch kills it past user_route.DISK_BYTES: files of 60 MiB, unlinked while held open, stop
+    there (an attack round wrote 640 MiB before; without the lock it could fill the container's disk).
+    The full solution with the flood in its first exercise loses that exercise only."""
+    from bpteach.grading.user_route import DISK_BYTES, WATCH_SECONDS
+
+    nb = nbformat.read(SOURCE, as_version=4)
+    first = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = FLOOD.replace("@ID@", first.metadata["nbgrader"]["grade_id"]) + first.source
+    nbformat.write(nb, tmp_path / "flood.ipynb")
+    out, root = run_without_namespaces(venv, tmp_path / "flood.ipynb", container=True)
+    shutil.rmtree(root)
+    results = out["results"]
+    assert "in the 'user' sandbox" in results["output"], json.dumps(results)[:2000]
+    assert "student code was stopped: its files took more than 256 MiB of disk" in results["output"]
+    assert [t["score"] for t in results["tests"]] == [0, *[t["max_score"] for t in results["tests"][1:]]]
+    assert "the sandbox ended" in results["tests"][0]["output"]
+    assert not _uid_processes()
+    # the overshoot: what the uid writes between two looks of the watch (every WATCH_SECONDS) and the kill
+    print(f"peak {out['peak'] / 2**20:.0f} MiB held at once, cap {DISK_BYTES >> 20} MiB, looks every "
+          f"{WATCH_SECONDS * 1000:.0f} ms; graded in {results['execution_time']} s")
+    assert DISK_BYTES < out["peak"] < DISK_BYTES + 128 * 2**20, out["peak"]

@@ -74,6 +74,7 @@ def test_no_userns_numbers_match_headers(tmp_path: Path) -> None:
         pytest.skip(f"no_userns.py has no table for {machine}")
     audit, numbers = no_userns.ARCH[machine]
     macros = {name: f"__NR_{name}" for name in numbers}
-    macros |= {"audit": AUDIT[machine], "CLONE_NEWUSER": "CLONE_NEWUSER"}
+    macros |= {"audit": AUDIT[machine], **{flag: flag for flag in no_userns.CLONE_NEW}}
     truth = _from_headers(tmp_path, macros)
-    assert {**numbers, "audit": audit, "CLONE_NEWUSER": no_userns.CLONE_NEWUSER} == truth
+    assert {**numbers, "audit": audit, **no_userns.CLONE_NEW} == truth
+    assert no_userns.NAMESPACES == 0x7E020000  # Docker's default profile's mask for clone
