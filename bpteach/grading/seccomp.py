@@ -23,10 +23,12 @@ def libc():
 # may it hold memory outside its address space (RLIMIT_AS): no memfd, no System V shared memory,
 # message queue or semaphore set, no POSIX message queue (they outlive the exercise in the sandbox's
 # IPC namespace, and on the user route in the container's; a set of 32000 semaphores is 2.4 MiB of
-# kernel memory, and the kernel allows 32000 sets), no BPF maps. Nor inotify or fanotify: bwrap run by
-# root maps the sandbox's uid to root's, and the kernel charges inotify instances and watches and
-# fanotify groups to root's host-wide budget (fs.inotify.max_user_instances, user.max_fanotify_groups,
-# often 128): an exercise held all of them, and no root process of the host could make one meanwhile.
+# kernel memory, and the kernel allows 32000 sets), no BPF maps. Nor inotify or fanotify: the kernel
+# charges inotify instances and watches and fanotify groups to a uid's host-wide budget
+# (fs.inotify.max_user_instances, user.max_fanotify_groups, often 128), and the sandbox's uid is the
+# grader's own outside (a non-root grader's bwrap maps it so; a root grader's, uid 65534, is shared by
+# every sandbox of the host): when it was root's, an exercise held all of them, and no root process of
+# the host could make one meanwhile.
 _DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
            "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_create", "memfd_secret",
            "shmget", "msgget", "semget", "mq_open", "bpf", "inotify_init", "inotify_init1",
@@ -93,9 +95,9 @@ SIGPENDING = 64  # real-time signals queued to the exercise process at once
 
 def set_limits(limits: dict) -> None:
     """The exercise process's rlimits (memory, CPU, file size, no core, processes, open files, queued
-    signals: bwrap run by root makes the sandbox's uid root's outside, and the kernel counts a queued
-    real-time signal against every level up to the host root's RLIMIT_SIGPENDING; an exercise that queued
-    96000 to itself left the host's root processes none)."""
+    signals: the kernel counts a queued real-time signal against the uid's RLIMIT_SIGPENDING at every
+    level up to the host's, and the sandbox's uid is the grader's own, or uid 65534 for a root grader;
+    when it was root's, an exercise that queued 96000 to itself left the host's root processes none)."""
     caps = [(resource.RLIMIT_AS, limits["memory"]), (resource.RLIMIT_CPU, limits["cpu"]),
             (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_CORE, 0),
             (resource.RLIMIT_SIGPENDING, SIGPENDING),
