@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from .diagram import encode_png
@@ -30,8 +31,40 @@ CSS = """
 @media (max-height: 520px) {.bpteach-lecture .bpteach-stage .x {display: none;}}  /* 720p at 150%: symbol = value */
 .bpteach-lecture .widget-slider .noUi-handle {width: 18px; height: 18px;}
 .bpteach-root .widget-play + .widget-html {margin-right: 0.8em;}
+.bpteach-key {margin-right: 0.8em;}
+.bpteach-key i {display: inline-block; width: 3em; height: 0.8em; vertical-align: middle; margin: 0 0.25em;
+  border: 1px solid #555;}
 </style>
 """
+
+KEYS_HTML = ("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space play/pause, ↓ / ↑ "
+             "next / previous line of the derivation</small>")
+
+
+def _bar(lo: str, cmap, hi: str) -> str:
+    """A colour map as a CSS gradient between its two ends' values: the picture's colours, in the text's size."""
+    stops = ", ".join(to_hex(cmap(v)) for v in np.linspace(0, 1, 9))
+    return f"<span class='nw'>{lo}<i style='background: linear-gradient(to right, {stops})'></i>{hi}</span>"
+
+
+def legend_html(d, paths: bool) -> str:
+    """The picture's colour keys as HTML beside it (lecture mode draws them there, in 24 px type, not in the PNG):
+    what colours the units and the links, on which scale, as the colour bars of the notebook's picture say."""
+    norm, cmap, title = d.unit_norm_and_cmap()
+    keys = []
+    if d.color_by == "activation":
+        keys.append(f"units: a {_bar(f'{norm.vmin:g}', cmap, f'{norm.vmax:g}')}")
+        keys.append(f"inputs x {_bar(f'−{d.limit:g}', d.input_cmap, f'+{d.limit:g}')}")
+    elif d.color_by == "delta":
+        how = "symlog" if d.delta_scale == "symlog" else "÷ the layer's largest |δ|"
+        keys.append(f"units: δ {_bar('−1', cmap, '+1')} ({how}); layer (1) has no δ")
+    if d.links_by == "gradient":
+        keys.append(f"links: ∂J/∂W {_bar('−1', d.link_cmap, '+1')} (÷ the layer's largest)")
+    else:
+        keys.append(f"links and ▪ biases: W {_bar(f'−{d.limit:g}', d.link_cmap, f'+{d.limit:g}')}, width ∝ |W|")
+    if paths:
+        keys.append(f"paths: net flow {_bar('−1', d.flow_cmap, '+1')} (÷ the largest)")
+    return "<div class='bpteach-legend'>" + "".join(f"<span class='bpteach-key'>{k}</span>" for k in keys) + "</div>"
 
 
 class SidePlots:

@@ -97,6 +97,31 @@ def test_links_are_thick_enough_for_a_projector(lecture):
     assert min(sharp.values()) >= 1.5, f"the picture is blurred: {sharp}"  # sharp on a 150% screen
 
 
+def test_type_in_the_picture_and_its_keys_is_24_px_at_every_size(lecture):
+    """What the picture says, at least 24 CSS px at each projector size: its smallest type in its own pixels
+    (the same lecture Explorer, built here) times its displayed width over its natural width; its colour keys,
+    HTML beside it, by their computed font size. Screenshots: test-artifacts/lecture-type-*.png."""
+    page, report = lecture, {}
+    smallest = Explorer(lecture=True).diagram.smallest_type_px()
+    picture = page.locator(".bpteach-root img").first
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("window.scrollTo(0, 0)")
+        settle(page)
+        shown, natural = picture.evaluate("e => [e.getBoundingClientRect().width, e.naturalWidth]")
+        keys = page.evaluate("""() => [...document.querySelectorAll('.bpteach-legend, .bpteach-legend *')]
+            .filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))""")
+        report[name] = {"picture's smallest type, CSS px": round(smallest * shown / natural, 1),
+                        "picture's width, CSS px": round(shown), "keys' smallest type, CSS px": min(keys or [0])}
+        page.screenshot(path=str(ARTIFACTS / f"lecture-type-{name}.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    (ARTIFACTS / "lecture-type.json").write_text(json.dumps(report, indent=2))
+    small = {k: v for k, v in report.items() if min(v["picture's smallest type, CSS px"],
+                                                    v["keys' smallest type, CSS px"]) < 24}
+    assert small == {}, f"type under 24 CSS px: {small}"
+
+
 CUT_JS = """() => {
   const cut = [];
   for (const e of document.querySelectorAll('.bpteach-root *')) {
