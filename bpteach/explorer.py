@@ -10,12 +10,12 @@ from contextlib import contextmanager
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import display
+from IPython.display import Javascript, display
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
 from .explorer_derivation import DerivationView
-from .explorer_look import CSS, KEYS_HTML, EchoFilter, SidePlots, compose_png, legend_html
+from .explorer_look import CSS, KEYS_HTML, KEYS_JS, EchoFilter, SidePlots, compose_png, legend_html
 from .explorer_model import PRESETS, ExplorerModel
 from .mistakes import MISTAKES
 from .network import Network
@@ -397,4 +397,4 @@ class Explorer:
         return self.model.summary(self.limit)
 
     def _ipython_display_(self) -> None:
-        display(self.widget)
+        display(self.widget, Javascript(KEYS_JS))  # the keys in JupyterLab (KEYS_JS: only with the focus inside)

@@ -37,8 +37,40 @@ CSS = """
 </style>
 """
 
-KEYS_HTML = ("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space play/pause, ↓ / ↑ "
-             "next / previous line of the derivation</small>")
+KEYS_HTML = ("<small>keys, in JupyterLab once you click the explorer (elsewhere JupyterLab's own keys work), and "
+             "anywhere on the lecture page: → / PageDown next step, ← / PageUp back, space play/pause, ↓ / ↑ next / "
+             "previous line of the derivation</small>")
+
+# The same keys in JupyterLab (the lecture page's template has its own listener, so this one stays out of Voilà):
+# one listener per page, acting only when the focus is inside an explorer; a click anywhere on an explorer focuses
+# it. The keys click the explorer's own buttons (the kernel decides) and never reach JupyterLab's shortcuts;
+# PageUp/PageDown never reach a slider; the arrows and space on a focused slider, menu or button are theirs.
+KEYS_JS = """(() => {
+  if (window.bpteachKeys || document.body.dataset.voila) return;
+  window.bpteachKeys = true;
+  const root = (e) => e.target.closest && e.target.closest(".bpteach-root");
+  document.addEventListener("pointerdown", (e) => {
+    const r = root(e);
+    if (r && !r.hasAttribute("tabindex")) r.tabIndex = -1;
+  }, true);
+  document.addEventListener("keydown", (e) => {
+    const r = root(e);
+    if (!r || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const own = e.target.closest(".widget-slider, input, select, textarea, button");
+    const click = (name) => {
+      const b = [...r.querySelectorAll("button.bpteach-" + name)].find((b) => !b.disabled);
+      if (b) b.click();
+      return !!b;
+    };
+    const act = {PageDown: "next", PageUp: "back"}[e.key] || (own ? null : {ArrowRight: "next", ArrowLeft: "back",
+      " ": "playpause", ArrowDown: "reveal", ArrowUp: "hide"}[e.key]);
+    if (!act) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (act === "next") click("forward") || click("backward");
+    else click(act);
+  }, true);
+})();"""
 
 
 def _bar(lo: str, cmap, hi: str) -> str:

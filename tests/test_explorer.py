@@ -524,6 +524,22 @@ def test_training_with_the_mistake_on_is_an_option_and_says_so():
     assert ex.state()["J"] < J0
 
 
+def test_displayed_the_explorer_brings_its_keys_for_jupyterlab(monkeypatch):
+    """Headless too: the widget and a script that listens for the keys only with the focus inside an explorer
+    (tests/browser/test_explorer_keys_lab.py presses them in JupyterLab)."""
+    import bpteach.explorer as module
+
+    shown = []
+    monkeypatch.setattr(module, "display", lambda *objs: shown.extend(objs))
+    ex = Explorer()
+    ex._ipython_display_()
+    assert shown[0] is ex.widget and isinstance(shown[1], module.Javascript)
+    script = shown[1].data
+    assert 'closest(".bpteach-root")' in script and "document.body.dataset.voila" in script
+    assert all(f'"{key}"' in script or f"{key}:" in script for key in ("PageDown", "PageUp", "ArrowRight", "ArrowLeft"))
+    assert "in JupyterLab once you click the explorer" in ex.keys.value
+
+
 def test_space_toggles_the_step_player_through_its_button():
     ex = Explorer(lecture=True)
     ex.playpause.click()
