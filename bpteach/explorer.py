@@ -45,7 +45,7 @@ class Explorer:
         size = {"width": "auto", "max_height": "52vh", "max_width": "min(100%, 750px)"} if lecture else {
             "width": "640px", "max_width": "100%"}
         self.image, self.legend = w.Image(format="png", layout=w.Layout(height="auto", **size)), w.HTML()
-        self.side = SidePlots((5.0, 3.9) if lecture else (3.6, 3.3), dpi, 15 if lecture else 9, limit)
+        self.side = SidePlots((4.6, 3.8), dpi, 21, limit, False) if lecture else SidePlots((3.6, 3.3), dpi, 9, limit)
         self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "300px",
                                                                 max_width="100%", height="auto"))
         net = m.net
@@ -302,7 +302,7 @@ class Explorer:
         self.image.value = self.diagram.png()
         self.legend.value = legend_html(self.diagram, self.all_paths.value) if self.lecture else ""
         self.side_image.value, (lo, hi) = self.side.png(m)
-        self.curve_note.value = curve_note_html(m, self.limit, lo, hi)
+        self.curve_note.value = curve_note_html(m, self.limit, lo, hi, lines=self.lecture)
         self.derivation.render()
         self.stage_text.value = stage_html(m.net, m.y, stage, m.units(), s)
         k = m.position  # the buttons before the counter: a key pressed as the counter shows a step clicks the right one

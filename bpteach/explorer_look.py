@@ -9,13 +9,14 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from .diagram import encode_png
 
 CSS = """
 <style>
 .bpteach-root {font-size: var(--bp-font, 14px); color: #111; background: #fff;}
-.bpteach-root .widget-label, .bpteach-root .widget-readout, .bpteach-root button,
+.bpteach-root .widget-label, .bpteach-root .widget-label-basic, .bpteach-root .widget-readout, .bpteach-root button,
 .bpteach-root select, .bpteach-root .widget-html-content {font-size: var(--bp-font, 14px);}
 .bpteach-root .widget-readout {min-width: 4.5em; overflow: visible;}
 .bpteach-panel td, .bpteach-stage td {padding: 1px 6px;}
@@ -26,6 +27,7 @@ CSS = """
 .bpteach-root .nw {white-space: nowrap;}
 .bpteach-stage .f {font-family: serif; font-size: 1.1em;}
 .bpteach-lecture {--bp-font: 24px; font-weight: 500;}
+.bpteach-lecture small {font-size: 1em;}
 .bpteach-lecture .bpteach-stage {line-height: 1.25;}
 .bpteach-lecture .bpteach-stage sub, .bpteach-lecture .bpteach-stage sup {line-height: 0;}
 @media (max-height: 520px) {.bpteach-lecture .bpteach-stage .x {display: none;}}  /* 720p at 150%: symbol = value */
@@ -102,8 +104,10 @@ def legend_html(d, paths: bool) -> str:
 class SidePlots:
     """J(w) for the studied weight w over -limit..limit (scaled to its own range) and the loss history."""
 
-    def __init__(self, size: tuple[float, float], dpi: float, fontsize: float, limit: float) -> None:
-        self.limit = limit
+    def __init__(self, size: tuple[float, float], dpi: float, fontsize: float, limit: float,
+                 legend: bool = True) -> None:
+        self.limit = limit  # legend=False: the caption under the plots says what the lines are (lecture mode, where
+        # 21 pt on 4.6 x 3.8 in, shown 440 CSS px wide or more, gives 24 CSS px type or more)
         self.fig = Figure(figsize=size, dpi=dpi, layout="constrained")
         FigureCanvasAgg(self.fig)
         fs = fontsize
@@ -111,7 +115,8 @@ class SidePlots:
         (self.curve,) = ax1.plot([], [], color="#333333", lw=1.6, label="J(w)")
         (self.tangent,) = ax1.plot([], [], color="#d62728", lw=2.0, label="tangent, slope ∂J/∂W")
         (self.here,) = ax1.plot([], [], "o", color="#f5a300", mec="black", ms=7)
-        ax1.legend(fontsize=fs - 2, loc="upper center", ncols=2, frameon=False)
+        if legend:
+            ax1.legend(fontsize=fs - 2, loc="upper center", ncols=2, frameon=False)
         ax1.set_xlim(-limit, limit)
         ax1.set_ylim(-0.1, 1.35)
         ax1.set_yticks([0, 1], ["min J", "max J"])
@@ -126,6 +131,13 @@ class SidePlots:
         ax2.set_title("loss history", fontsize=fs - 1)
         self.lines = [self.curve, self.tangent, self.here, self.loss]
         self._background = None
+
+    def smallest_type_px(self) -> float:
+        """The smallest font size the plots show, in their own pixels (as NetworkDiagram.smallest_type_px)."""
+        if self._background is None:  # tick labels get their text when drawn
+            self.fig.canvas.draw()
+        shown = [t for t in self.fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        return min(t.get_fontsize() for t in shown) * self.fig.dpi / 72
 
     def png(self, model) -> tuple[bytes, tuple[float, float]]:
         """The plots for the model's current state, and J(w)'s range (lowest, highest)."""

@@ -397,6 +397,9 @@ def test_lecture_picture_says_few_things_big_and_its_keys_beside_it_follow_the_d
     assert "units: δ" in ex.legend.value and "has no δ" in ex.legend.value and "∂J/∂W" in ex.legend.value
     assert "net flow" in ex.legend.value and "inputs x" not in ex.legend.value
     assert Explorer().legend.value == "" and Explorer().diagram.smallest_type_px() < 24  # notebooks: colour bars
+    side = Image.open(io.BytesIO(bytes(ex.side_image.value)))  # J(w) and the loss: no legend, the caption says
+    assert ex.side.smallest_type_px() * 440 / side.width >= 24 and "red: its tangent" in ex.curve_note.value
+    assert "black: J(w)" not in Explorer().curve_note.value
 
 
 def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight():
