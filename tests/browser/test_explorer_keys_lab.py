@@ -1,5 +1,6 @@
-"""The presenter's keys in JupyterLab (notebook 10, Run All): with the focus on the explorer, → / ← step it and
-JupyterLab's own keys stay quiet; with the focus elsewhere, the explorer ignores them and JupyterLab's work.
+"""The presenter's keys in JupyterLab (notebook 10, Run All): with the focus on the explorer, → / ← step it,
+PageDown on a focused slider steps too (the weight stays) and JupyterLab's own keys stay quiet; with the focus
+elsewhere, the explorer ignores them and JupyterLab's work.
 
 Written to test-artifacts/: explorer-lab-keys.png and explorer-lab-keys.json."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from test_explorer_browser import lab_page, settle  # noqa: F401  (lab_page: a fixture, used by name)
+from test_explorer_browser import SLIDER, lab_page, settle  # noqa: F401  (lab_page: a fixture, used by name)
 
 from conftest import ARTIFACTS
 
@@ -47,6 +48,15 @@ def test_keys_step_the_explorer_in_jupyterlab_only_when_it_has_the_focus(lab_pag
     legend = root.inner_text()
     report["key legend"] = next((line for line in legend.splitlines() if line.startswith("keys")), "")
 
+    # a remote's PageDown on a focused slider: the next step, not a weight change
+    w0 = root.locator(".bpteach-w").inner_text()
+    root.locator(".widget-hslider", has=page.locator(".widget-label", has_text=SLIDER)).first.locator(
+        ".noUi-handle").first.focus()
+    page.keyboard.press("PageDown")
+    wait_step(page, 3)
+    settle(page)
+    report["PageDown on the slider: weight before, after"] = [w0, root.locator(".bpteach-w").inner_text()]
+
     # the focus elsewhere (the prompt area of the markdown cell under the picture's cell): the explorer ignores the
     # keys, JupyterLab's ArrowDown selects the next cell
     page.locator('.jp-Notebook .jp-Cell[data-windowed-list-index="3"] .jp-InputPrompt').click()
@@ -58,13 +68,14 @@ def test_keys_step_the_explorer_in_jupyterlab_only_when_it_has_the_focus(lab_pag
         cells.append(page.evaluate(ACTIVE_CELL_JS))
     settle(page, ".bpteach-stage")
     report["focus elsewhere: active cell before, after ArrowRight, after ArrowDown"] = cells
-    report["focus elsewhere: the explorer still at step 2"] = page.evaluate(STEP_JS, 2)
+    report["focus elsewhere: the explorer still at step 3"] = page.evaluate(STEP_JS, 3)
     (ARTIFACTS / "explorer-lab-keys.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
     assert report["focus inside the explorer"]
     assert report["active cell before, after the keys"][0] == report["active cell before, after the keys"][1]
     assert "in JupyterLab once you click the explorer" in legend and "anywhere on the lecture page" in legend
     assert "→ / PageDown next step, ← / PageUp back, space play/pause" in legend
-    assert report["focus elsewhere: the explorer still at step 2"]
+    assert report["focus elsewhere: the explorer still at step 3"]
+    assert w0 == report["PageDown on the slider: weight before, after"][1]
     a, b, c = cells
     assert a < b and c == b + 1, f"JupyterLab's ArrowRight, ArrowDown did not move on from cell {a}: {b}, {c}"
