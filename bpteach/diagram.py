@@ -27,6 +27,8 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, SymLogNorm, to_rgba
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Text
+from matplotlib.transforms import offset_copy
 
 from .diagram_pixels import BLACK, WHITE, FastPNG, contrast_ratio, encode_png, label_color, relative_luminance
 
@@ -81,6 +83,7 @@ class NetworkDiagram(FastPNG):
         fontsize: float = 9,
         colorbars: bool = True,
         link_widths: tuple[float, float] = (0.4, 4.0),
+        few_labels: bool = False,
     ) -> None:
         for name, value, allowed in (
             ("color_by", color_by, COLOR_BY),
@@ -94,6 +97,7 @@ class NetworkDiagram(FastPNG):
             raise ValueError(f"link_widths: expected (thinnest, thickest) in points with 0 < thinnest < thickest, "
                              f"got {link_widths!r}")
         self.net, self.limit, self.fontsize = net, float(limit), fontsize
+        self.few_labels = few_labels  # a projector: unit labels, W^(l) and layer numbers only, all `fontsize`
         self.link_widths = (lo, hi)  # points: |W| = 0 .. limit; a projector needs a thicker thinnest line
         self._color_by, self._delta_scale, self._links_by = color_by, delta_scale, links_by
         if ax is None:  # pyplot only here: the explorer draws on its own Figure, and a kernel never loads pyplot
@@ -120,13 +124,18 @@ class NetworkDiagram(FastPNG):
         ax.add_collection(self.path)
         self.unit_keys = list(self.pos)
         xy = np.array([self.pos[k] for k in self.unit_keys])
-        size = 620 * (fontsize / 9) ** 2
+        size = (1.7 * fontsize) ** 2 if few_labels else 620 * (fontsize / 9) ** 2  # few labels: 1.7 em wide
         self.units = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=NO_VALUE, edgecolors="black", linewidths=1.2, zorder=3)
         self.bias_keys = [(l, u) for (l, u) in self.unit_keys if l >= 2]  # b^{(l-1)}_u sits on unit u of layer l
-        bxy = np.array([(self.pos[k][0] + 0.16, self.pos[k][1] + 0.26) for k in self.bias_keys])
-        self.biases = ax.scatter(
-            bxy[:, 0], bxy[:, 1], s=size / 7, marker="s", c="white", edgecolors="black", linewidths=0.6, zorder=3.5
-        )
+        if few_labels:  # on the circle's upper right, whatever the axes' aspect: an offset in points
+            bxy = np.array([self.pos[k] for k in self.bias_keys])
+            d = 0.4 * size**0.5
+            where = {"transform": offset_copy(ax.transData, fig=self.fig, x=d, y=d, units="points")}
+        else:
+            bxy = np.array([(self.pos[k][0] + 0.16, self.pos[k][1] + 0.26) for k in self.bias_keys])
+            where = {}
+        self.biases = ax.scatter(bxy[:, 0], bxy[:, 1], s=size / 7, marker="s", c="white", edgecolors="black",
+                                 linewidths=0.6, zorder=3.5, **where)
         self.unit_texts = [
             ax.text(
                 px,
@@ -147,11 +156,11 @@ class NetworkDiagram(FastPNG):
         names = LAYER_NAMES_5 if net.letters and net.n_l == 5 else None
         bottom = -top - 0.15
         for l in range(1, net.n_l + 1):
-            name = f"layer ${names[l - 1]}$ ({l})" if names else f"layer {l}"
+            name = f"({l})" if few_labels else f"layer ${names[l - 1]}$ ({l})" if names else f"layer {l}"
             ax.text(l, bottom, name, ha="center", va="top", fontsize=fontsize)
         self.no_delta = ax.text(1, top + 0.05, "no δ", ha="center", fontsize=fontsize, style="italic")
         for l in range(1, net.n_l):
-            ax.text(l + 0.5, top + 0.05, f"$W^{{({l})}}$", ha="center", fontsize=fontsize + 1)
+            ax.text(l + 0.5, top + 0.05, f"$W^{{({l})}}$", ha="center", fontsize=fontsize + (0 if few_labels else 1))
         ax.set_xlim(0.6, net.n_l + 0.4)
         ax.set_ylim(bottom - 0.45, top + 0.35)
         ax.set_axis_off()
@@ -177,6 +186,14 @@ class NetworkDiagram(FastPNG):
         self._trace = self._delta = self._grads = None
         self._layers = None
         self.update()
+
+    def smallest_type_px(self) -> float:
+        """The smallest font size of any text the picture shows, in its own pixels (a browser test scales it by
+        the picture's displayed width over its natural width: the type's CSS px)."""
+        hidden = {t for a in self.fig.axes if not a.axison for axis in (a.xaxis, a.yaxis) for t in axis.findobj(Text)}
+        shown = [t for t in self.fig.findobj(Text) if t.get_visible() and t.get_text().strip() and t not in hidden
+                 and (t.axes is None or t.axes.get_visible())]
+        return min(t.get_fontsize() for t in shown) * self.fig.dpi / 72
 
     def _key(self, bounds, norm, cmap, title):
         """A small horizontal colour bar inside the axes, so that adding it moves nothing."""
@@ -219,7 +236,7 @@ class NetworkDiagram(FastPNG):
         else:
             link_title = f"W\n(±{self.limit:g})"
             self.link_norm = self.w_norm
-        self.no_delta.set_visible(self._color_by == "delta")
+        self.no_delta.set_visible(self._color_by == "delta" and not self.few_labels)  # few: said beside it
         if self.input_bar is not None:
             self.input_bar.ax.set_visible(self._color_by == "activation")
         if self.unit_bar is not None:

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 
 import ipywidgets as w
 import numpy as np
-from IPython.display import display
+from IPython.display import Javascript, display
 from matplotlib.figure import Figure
 
 from .diagram import NetworkDiagram, unit_label
 from .explorer_derivation import DerivationView
-from .explorer_look import CSS, EchoFilter, SidePlots, compose_png
+from .explorer_look import CSS, KEYS_HTML, KEYS_JS, EchoFilter, SidePlots, compose_png, legend_html
 from .explorer_model import PRESETS, ExplorerModel
 from .mistakes import MISTAKES
 from .network import Network
@@ -37,14 +37,15 @@ class Explorer:
         self.limit, self.seed, self.lecture = limit, seed, lecture
         self._syncing = False  # True only inside _sync(): the view itself is setting widgets
         self._echoes = EchoFilter()  # the slider positions the view replaced, which a browser may still send
-        fs, dpi = (15 if lecture else 9), 96 * pixel_ratio  # lecture: the picture, 11 in, is shown <= ~900 CSS px
-        fig = Figure(figsize=(11.0, 5.0) if lecture else (7.4, 3.6), dpi=dpi * (0.75 if lecture else 1),  # wide: 3/4
-                     layout="constrained")  # of the pixels still give 1.7 a CSS px, in less of a kernel's memory
-        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, fontsize=fs,  # lecture: links >= 1.5
-                                      link_widths=(3.2, 10.0) if lecture else (0.4, 4.0))  # px even at 150% zoom
-        size = {"width": "auto", "max_height": "50vh"} if lecture else {"width": "640px"}
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto", **size))
-        self.side = SidePlots((5.0, 3.9) if lecture else (3.6, 3.3), dpi, fs, limit)
+        dpi = 96 * pixel_ratio  # lecture: the picture is 380 x 250 CSS px or more (up to 750 wide, 1.5 x the ratio
+        fig = Figure(figsize=(380 / 96, 250 / 96) if lecture else (7.4, 3.6), dpi=dpi * (1.5 if lecture else 1),
+                     layout="constrained")  # its pixels), its type 18 pt = 24 CSS px or more; keys beside it, in HTML
+        look = {"fontsize": 18, "colorbars": False, "few_labels": True, "link_widths": (2.0, 7.0)} if lecture else {}
+        self.diagram = NetworkDiagram(m.net, fig.add_subplot(), limit=limit, **look)
+        size = {"width": "auto", "max_height": "52vh", "max_width": "min(100%, 750px)"} if lecture else {
+            "width": "640px", "max_width": "100%"}
+        self.image, self.legend = w.Image(format="png", layout=w.Layout(height="auto", **size)), w.HTML()
+        self.side = SidePlots((4.6, 3.8), dpi, 21, limit, False) if lecture else SidePlots((3.6, 3.3), dpi, 9, limit)
         self.side_image = w.Image(format="png", layout=w.Layout(width="100%" if lecture else "300px",
                                                                 max_width="100%", height="auto"))
         net = m.net
@@ -96,8 +97,7 @@ class Explorer:
             s.style.description_width = "initial"  # the whole label, at 24 px too
         self.playpause = w.Button(description="▶ play", tooltip="play or pause the step-through (space)")
         self.derivation = DerivationView(m)  # the studied weight's backward pass, one line per press
-        self.keys = w.HTML("<small>keys on the lecture page: → / PageDown next step, ← / PageUp back, space "
-                           "play/pause, ↓ / ↑ next / previous line of the derivation</small>")
+        self.keys = w.HTML(KEYS_HTML)
         self.stage_counter, self.stage_text = w.HTML(), w.HTML(layout=w.Layout(min_height="" if lecture else "6em"))
         self.path_select = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
         self.all_paths = w.ToggleButton(value=False, description="draw every path", tooltip="Figure 2: all path terms")
@@ -138,7 +138,6 @@ class Explorer:
     def _layout(self, lecture: bool) -> w.VBox:
         def labelled(text, widget):
             return w.HBox([w.HTML(f"<b>{text}</b>"), widget], layout=w.Layout(align_items="center"))
-
         row = {"align_items": "center", "flex_flow": "row wrap"}
         header = w.HBox([labelled("study", self.study), labelled("colour units by", self.color_by),
                          labelled("δ scale", self.delta_scale), labelled("links show", self.links_by)],
@@ -152,9 +151,9 @@ class Explorer:
                         layout=w.Layout(**row))
         trainer = w.HBox([self.step_button, self.reset_button, self.random_button, w.HTML("<b>train</b>"), self.play,
                           self.step_counter], layout=w.Layout(**row))
-        if lecture:  # one screen: picture, stepper and formula on the left; numbers, the slider, the player right
-            left = w.VBox([self.image, stepper, self.stage_text], layout=w.Layout(flex="1 1 380px", min_width="0"))
-            right = w.VBox([self.panel, self.study_slider_box, self.note, pacing,
+        if lecture:  # one screen: picture and formula on the left; numbers, the slider, the stepper right
+            left = w.VBox([self.image, self.stage_text], layout=w.Layout(flex="1 1 380px", min_width="0"))
+            right = w.VBox([self.panel, self.study_slider_box, stepper, self.legend, self.note, pacing,
                             self.derivation.widget, self.side_image, self.curve_note],
                            layout=w.Layout(flex="1 1 440px", min_width="0"))
         else:
@@ -301,14 +300,15 @@ class Explorer:
         else:
             self.diagram.highlight_weight(l, i, j)
         self.image.value = self.diagram.png()
+        self.legend.value = legend_html(self.diagram, self.all_paths.value) if self.lecture else ""
         self.side_image.value, (lo, hi) = self.side.png(m)
-        self.curve_note.value = curve_note_html(m, self.limit, lo, hi)
+        self.curve_note.value = curve_note_html(m, self.limit, lo, hi, lines=self.lecture)
         self.derivation.render()
         self.stage_text.value = stage_html(m.net, m.y, stage, m.units(), s)
-        k = m.position
-        self.stage_counter.value = f"step {k} of {len(m.stages)}"
+        k = m.position  # the buttons before the counter: a key pressed as the counter shows a step clicks the right one
         self.forward_button.disabled, self.back_button.disabled = k >= m.n_forward, k == 0
         self.backward_button.disabled = k < m.n_forward or k >= len(m.stages)
+        self.stage_counter.value = f"step {k} of {len(m.stages)}"
         self.step_counter.value = f"<span class='bpteach-steps'>{m.steps}</span> step{'s' if m.steps != 1 else ''}"
         best = m.moved_most()
         self.moved.value = ("<span>no parameter has moved from the start</span>" if best is None else
@@ -397,4 +397,4 @@ class Explorer:
         return self.model.summary(self.limit)
 
     def _ipython_display_(self) -> None:
-        display(self.widget)
+        display(self.widget, Javascript(KEYS_JS))  # the keys in JupyterLab (KEYS_JS: only with the focus inside)

@@ -147,12 +147,14 @@ def panel_html(net, s: dict, mistake: str, lr: float | None) -> tuple[str, str]:
     return panel, terms
 
 
-def curve_note_html(model, limit: float, lo: float, hi: float) -> str:
-    """The caption of the two small plots: J(w)'s range and the loss history's, in numbers."""
+def curve_note_html(model, limit: float, lo: float, hi: float, lines: bool = False) -> str:
+    """The caption of the two small plots: J(w)'s range and the loss history's, in numbers; `lines`: also what
+    the lines are (lecture mode, whose plots carry no legend)."""
     (l, i, j), steps = model.weight, model.steps
     hist = model.history or [model.snapshot()["J"]]
     return (
-        f"<small>J(w) for w = {weight_html(model.net, l, i, j)} from {-limit:g} to {limit:g}: J from "
+        "<small>" + ("black: J(w); red: its tangent, slope ∂J/∂W; ●: the weight now. " if lines else "")
+        + f"J(w) for w = {weight_html(model.net, l, i, j)} from {-limit:g} to {limit:g}: J from "
         f"{num(lo, '.6f')} to {num(hi, '.6f')}; loss history: {steps} step{'s' if steps != 1 else ''}, "
         f"J from {num(hist[0], '.4f')} to {num(hist[-1], '.4f')}</small>"
     )

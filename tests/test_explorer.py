@@ -377,11 +377,29 @@ def test_mistakes_toggle_moves_the_delta_gradient_away_from_finite_differences()
 
 def test_lecture_mode_builds_for_one_screen():
     ex = Explorer(lecture=True)
-    assert ex.image.layout.max_width == "100%" and ex.image.layout.max_height == "50vh"  # fits beside the numbers
-    assert "bpteach-lecture" in ex.widget.get_state()["_dom_classes"]
+    assert ex.image.layout.max_width == "min(100%, 750px)" and ex.image.layout.max_height == "52vh"  # beside the
+    assert "bpteach-lecture" in ex.widget.get_state()["_dom_classes"]  # numbers, with the formula under it
     w, h = Image.open(io.BytesIO(bytes(ex.image.value))).size
-    # shown at most ~900 CSS px wide (tests/browser/test_lecture_screen.py measures it): 3/4 of pixel ratio 2
-    assert w == round(11.0 * 96 * 1.5) and h == round(5.0 * 96 * 1.5)
+    # 380 x 250 CSS px at least, 750 wide at most (tests/browser/test_lecture_screen.py measures it): at pixel
+    # ratio 2, 1.5 of its pixels a CSS px or more; then its smallest type, 72 of its pixels, is 24 CSS px or more
+    assert (w, h) == (380 * 3, 250 * 3) and ex.diagram.smallest_type_px() == pytest.approx(72.0)
+    assert w / 750 >= 1.5 and ex.diagram.smallest_type_px() * 380 / w >= 24
+
+
+def test_lecture_picture_says_few_things_big_and_its_keys_beside_it_follow_the_drawing():
+    ex = Explorer(lecture=True)
+    texts = {t.get_text() for t in ex.diagram.ax.texts if t.get_visible()}
+    assert texts == {"j1", "j2", "i1", "i2", "i3", "k1", "k2", "k3", "k4", "q1", "q2", "q3", "p1", "p2",
+                     "(1)", "(2)", "(3)", "(4)", "(5)", "$W^{(1)}$", "$W^{(2)}$", "$W^{(3)}$", "$W^{(4)}$"}
+    assert ex.diagram.unit_bar is None and len(ex.diagram.fig.axes) == 1  # the colour keys are HTML
+    assert "units: a" in ex.legend.value and "W <span" in ex.legend.value and "δ" not in ex.legend.value
+    ex.color_by.value, ex.links_by.value, ex.all_paths.value = "delta", "gradient", True
+    assert "units: δ" in ex.legend.value and "has no δ" in ex.legend.value and "∂J/∂W" in ex.legend.value
+    assert "net flow" in ex.legend.value and "inputs x" not in ex.legend.value
+    assert Explorer().legend.value == "" and Explorer().diagram.smallest_type_px() < 24  # notebooks: colour bars
+    side = Image.open(io.BytesIO(bytes(ex.side_image.value)))  # J(w) and the loss: no legend, the caption says
+    assert ex.side.smallest_type_px() * 440 / side.width >= 24 and "red: its tangent" in ex.curve_note.value
+    assert "black: J(w)" not in Explorer().curve_note.value
 
 
 def test_a_browser_echo_of_the_rounded_value_does_not_overwrite_the_true_weight():
@@ -507,6 +525,22 @@ def test_training_with_the_mistake_on_is_an_option_and_says_so():
     ex.train_mistake.value = False
     ex.gradient_step()
     assert ex.state()["J"] < J0
+
+
+def test_displayed_the_explorer_brings_its_keys_for_jupyterlab(monkeypatch):
+    """Headless too: the widget and a script that listens for the keys only with the focus inside an explorer
+    (tests/browser/test_explorer_keys_lab.py presses them in JupyterLab)."""
+    import bpteach.explorer as module
+
+    shown = []
+    monkeypatch.setattr(module, "display", lambda *objs: shown.extend(objs))
+    ex = Explorer()
+    ex._ipython_display_()
+    assert shown[0] is ex.widget and isinstance(shown[1], module.Javascript)
+    script = shown[1].data
+    assert 'closest(".bpteach-root")' in script and "document.body.dataset.voila" in script
+    assert all(f'"{key}"' in script or f"{key}:" in script for key in ("PageDown", "PageUp", "ArrowRight", "ArrowLeft"))
+    assert "in JupyterLab once you click the explorer" in ex.keys.value
 
 
 def test_space_toggles_the_step_player_through_its_button():

@@ -97,6 +97,48 @@ def test_links_are_thick_enough_for_a_projector(lecture):
     assert min(sharp.values()) >= 1.5, f"the picture is blurred: {sharp}"  # sharp on a 150% screen
 
 
+def test_type_in_the_picture_and_its_keys_is_24_px_at_every_size(lecture):
+    """What the picture says, at least 24 CSS px at each projector size: its smallest type in its own pixels
+    (the same lecture Explorer, built here) times its displayed width over its natural width; its colour keys,
+    HTML beside it, by their computed font size. Screenshots: test-artifacts/lecture-type-*.png."""
+    page, report = lecture, {}
+    ex = Explorer(lecture=True)
+    smallest = {"picture": ex.diagram.smallest_type_px(), "J(w) and loss plots": ex.side.smallest_type_px()}
+    images = page.locator(".bpteach-root img")
+    for name, width, height in SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.evaluate("window.scrollTo(0, 0)")
+        settle(page)
+        report[name] = {}
+        for n, (what, px) in enumerate(smallest.items()):
+            shown, natural = images.nth(n).evaluate("e => [e.getBoundingClientRect().width, e.naturalWidth]")
+            report[name][f"{what}: smallest type, CSS px"] = round(px * shown / natural, 1)
+            report[name][f"{what}: width, CSS px"] = round(shown)
+        report[name]["text under 24 px"] = page.evaluate(SMALL_TEXT_JS)
+        page.screenshot(path=str(ARTIFACTS / f"lecture-type-{name}.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    settle(page)
+    (ARTIFACTS / "lecture-type.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    small = {k: v for k, v in report.items() if v["text under 24 px"] or min(
+        px for key, px in v.items() if key.endswith("type, CSS px")) < 24}
+    assert small == {}, f"type under 24 CSS px: {small}"
+
+
+# Every text on the lecture page under 24 px (the keys beside the picture, captions, labels, numbers), but for
+# sub- and superscripts, which the notation sets smaller.
+SMALL_TEXT_JS = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll('.bpteach-root *')) {
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || e.offsetParent === null || e.closest('sub, sup')) continue;
+    const px = parseFloat(getComputedStyle(e).fontSize);
+    const text = e.textContent.trim().slice(0, 40);
+    if (px < 23.9) out.push(`${e.tagName.toLowerCase()}.${e.className}: ${px} px "${text}"`);
+  }
+  return out;
+}"""
+
+
 CUT_JS = """() => {
   const cut = [];
   for (const e of document.querySelectorAll('.bpteach-root *')) {
