@@ -47,7 +47,7 @@ XDIST ?= -n 4
 test: lint
 	@mkdir -p test-artifacts
 	@$(PY) -m compileall -q bpteach benchmarks book tests conftest.py
-	$(PY) -m pytest -n 3 -p no:cacheprovider tests/browser > test-artifacts/browser-tests.log 2>&1 & browser=$$!; \
+	$(PY) -m pytest -n 3 -p no:cacheprovider -p no:nbval tests/browser > test-artifacts/browser-tests.log 2>&1 & browser=$$!; \
 	nice -n 10 $(PY) tests/numeric_backends.py $(NBVAL) notebooks $(UNIT) > test-artifacts/backends.log 2>&1 & backends=$$!; \
 	nice -n 5 $(PY) -m pytest $(XDIST) $(NBVAL) --ignore=tests/grading/fixtures --ignore=tests/browser tests notebooks; rest=$$?; \
 	wait $$browser; b=$$?; wait $$backends; k=$$?; \

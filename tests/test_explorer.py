@@ -529,7 +529,7 @@ def test_training_with_the_mistake_on_is_an_option_and_says_so():
 
 def test_displayed_the_explorer_brings_its_keys_for_jupyterlab(monkeypatch):
     """Headless too: the widget and a script that listens for the keys only with the focus inside an explorer
-    (tests/browser/test_explorer_keys_lab.py presses them in JupyterLab)."""
+    (tests/browser/test_explorer_browser.py presses them in JupyterLab)."""
     import bpteach.explorer as module
 
     shown = []
