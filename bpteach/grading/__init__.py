@@ -13,8 +13,11 @@ cannot see the reference. The operating system enforces it, not Python:
   loopback. A grader running as root gets no user namespace from bwrap (its uid 65534 would be
   root's outside): bwrap keeps only the capabilities to change uid, and the harness runs under
   setpriv as the host's uid 65534 with none, so a root-only file on a bound path is refused and
-  RLIMIT_NPROC holds. Where the grader can make one (root, a pids cgroup), each sandbox gets a
-  cgroup of at most 256 tasks, and a /tmp tmpfs capped in files as well as bytes.
+  RLIMIT_NPROC holds. Where the grader can make them (root, writable cgroups), each sandbox gets a
+  pids cgroup of at most 256 tasks, a memory cgroup that counts kernel memory too (slab, pipe
+  buffers, page tables, its tmpfs's pages: one exercise's address space + 256 MiB + 512 MiB; past
+  it the kernel kills inside the sandbox and the report says so), and a /tmp tmpfs capped in files
+  as well as bytes.
 - Inside, the harness (harness.py) runs the text of the grader's own files, sent in its argv
   (harness.program), never an import from a path the sandbox can see. It forks one process per
   exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
@@ -55,9 +58,10 @@ lose its own points). On the `user` route: files of the image that are world-rea
 course's are not), the network, if the platform gives one, and, outside a disposable container (a
 root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
 bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
-removed after). On the bwrap route no cgroup limits kernel memory (the tmpfs caps its files where
-the grader is root). Where the grader is not root, the tmpfs caps bytes, not files (bwrap sets no
-nr_inodes), and the sandbox's uid is the grader's outside, so what the kernel counts per user
+removed after). On the bwrap route without a writable memory cgroup, nothing limits kernel
+memory but the tmpfs's caps (in files too where the grader is root); without a pids cgroup, tasks
+are bounded per exercise only (RLIMIT_NPROC). Where the grader is not root, the tmpfs caps bytes,
+not files (bwrap sets no nr_inodes), and the sandbox's uid is the grader's outside, so what the kernel counts per user
 (inotify and fanotify are refused) is counted against the grader's user. Run as root, sandboxes
 share the host's uid 65534 (each in PID, IPC and network namespaces of its own, so none can signal
 or connect to another), and so does any host process running as `nobody`.

@@ -66,17 +66,19 @@ class Session:
         self.uid = user_route.student_uid() if sandbox == "user" else None
         self.proc: subprocess.Popen | None = None
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._groups: list[str] = []
         self._finalizer = None
 
     def _start(self) -> None:
         lim = limits()
         env = dict(_sandbox.ENVIRONMENT)
-        group = scratch = None
+        groups, scratch = [], None
         if self.sandbox == "bwrap":
             lim["work"] = "/tmp"
-            group, scratch = quotas.pids_cgroup(), quotas.scratch()
+            groups, scratch = quotas.cgroups(quotas.memory_limit(lim["memory"])), quotas.scratch()
             argv = _sandbox.command(sys.executable, HARNESS, json.dumps(lim), scratch)
-            argv, cwd = quotas.in_cgroup(group, argv), "/"
+            argv, cwd = quotas.in_cgroup(groups, argv), "/"
+            self._groups = groups
             env = {"PATH": "/usr/bin:/bin"}
         else:
             self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
@@ -88,12 +90,12 @@ class Session:
                 argv = user_route.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)
-        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, group, self.uid, scratch)
+        self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, groups, self.uid, scratch)
 
     def close(self) -> None:
         if self._finalizer is not None:
             self._finalizer()
-        self.proc, self._tmp, self._finalizer = None, None, None
+        self.proc, self._tmp, self._groups, self._finalizer = None, None, [], None
 
     def __enter__(self):
         return self
@@ -108,12 +110,14 @@ class Session:
             self.close()
             self._start()
         header, data = job(setup_sources, solution, function, cases, prepare, service, uses)
+        kills, _ = quotas.oom_kills(self._groups)
         try:
             self.proc.stdin.write(wire.frame(header, data))
             self.proc.stdin.flush()
             reply = _read_reply(self.proc.stdout.fileno(), start + HARD_LIMIT)
         except (BrokenPipeError, OSError):
             reply = None
+        now, limit = quotas.oom_kills(self._groups)  # the kernel killed inside the sandbox: say so
         if reply is None:  # late, dead or garbled: this harness is done for
             late = time.monotonic() - start >= HARD_LIMIT
             self.close()
@@ -121,6 +125,9 @@ class Session:
                 else RunResult("error", "the sandbox ended before this exercise was graded")
         else:
             result = _parse(*reply, n_cases=len(cases))
+        if now > kills and result.status == "error":
+            result.message += f" (it used all of its {limit / 1024**2:.0f} MiB of memory, kernel memory included)"
+        if reply is not None:
             if reply[0].get("retire"):  # it held bpteach's code for a service: it ends, the next starts anew
                 self.close()
         result.seconds = time.monotonic() - start
@@ -134,7 +141,7 @@ def run_exercise(setup_sources: list[str], solution: str, function: str, cases: 
         return session.run(setup_sources, solution, function, cases, prepare, service, uses)
 
 
-def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None, scratch: str | None = None) -> None:
+def _stop(proc: subprocess.Popen, tmp, groups: list[str], uid: int | None = None, scratch: str | None = None) -> None:
     try:
         proc.stdin.close()
     except OSError:
@@ -150,7 +157,7 @@ def _stop(proc: subprocess.Popen, tmp, group=None, uid: int | None = None, scrat
     if uid is not None:  # what left the process group (a session of its own) still has the uid
         user_route.kill_user(uid)
     proc.wait()
-    quotas.release(group)
+    quotas.release(groups)
     quotas.release_scratch(scratch)
     proc.stdout.close()
     if tmp is not None:

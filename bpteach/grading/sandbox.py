@@ -15,8 +15,9 @@ per-user limits): bwrap keeps only CAP_SETUID, CAP_SETGID and CAP_SETPCAP, and t
 under setpriv (`drop_privileges`, the `user` route's too) as the host's uid 65534 with none.
 
 Where user namespaces are refused (Docker's default seccomp profile, so Gradescope), bubblewrap
-cannot start; a grader running as root then takes the `user` route (user_route.py). The cgroup and
-the capped tmpfs a sandbox gets where the grader can make them are quotas.py's.
+cannot start; a grader running as root then takes the `user` route (user_route.py). The cgroups
+(tasks, memory with kernel memory) and the capped tmpfs a sandbox gets where the grader can make them
+are quotas.py's.
 """
 
 from __future__ import annotations
@@ -111,8 +112,8 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
         if as_root:  # bwrap makes a bind's missing parents 0700 root's: NOBODY could not reach the Python
             argv += [arg for parent in _parents(path) for arg in ("--perms", "0755", "--dir", parent)]
         argv += ["--ro-bind", path, path]
-    for path in hidden_paths(bound):
-        argv += ["--tmpfs", path]
+    for path in hidden_paths(bound):  # read-only: bwrap's tmpfs is the sandbox uid's, unbounded in size
+        argv += ["--tmpfs", path, "--remount-ro", path]
     # /tmp is the one writable place: bwrap's own root tmpfs and /dev (with /dev/shm) are made
     # read-only, or they would take files without the size limit, in the host's memory
     argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
