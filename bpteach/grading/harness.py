@@ -44,7 +44,9 @@ def program() -> str:
     own files hold them, run in order as a private package (services.load), then main()."""
     here = Path(__file__).parent
     modules = [(name, (here / f"{name}.py").read_text()) for name in SANDBOX_MODULES]
-    text = (f"# {MARKER}\nimport sys, types\n"
+    text = (f"# {MARKER}\nimport json, sys, types\n"
+            # the bound packages' folders (sandbox.import_path), before any module imports numpy
+            "sys.path += [p for p in json.loads(sys.argv[1]).get('path', ()) if p not in sys.path]\n"
             f"pkg = types.ModuleType({PACKAGE!r})\npkg.__path__ = []\nsys.modules[{PACKAGE!r}] = pkg\n"
             f"for name, text in {modules!r}:\n"
             f"    module = types.ModuleType({PACKAGE!r} + '.' + name)\n"

@@ -74,7 +74,7 @@ class Session:
         env = dict(_sandbox.ENVIRONMENT)
         groups, scratch = [], None
         if self.sandbox == "bwrap":
-            lim["work"] = "/tmp"
+            lim["work"], lim["path"] = "/tmp", _sandbox.import_path()
             groups, scratch = quotas.cgroups(quotas.memory_limit(lim["memory"])), quotas.scratch()
             argv = _sandbox.command(sys.executable, HARNESS, json.dumps(lim), scratch)
             argv, cwd = quotas.in_cgroup(groups, argv), "/"

@@ -3,11 +3,13 @@
 `command(python, harness_source, limits)` is the argv that starts the in-sandbox harness:
 new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a required user
 namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
-explicit environment (`--clearenv`), read-only binds of /usr and of the Python install and
-site-packages the grader itself runs on (numpy, matplotlib, IPython), with bpteach's own
-package covered by an empty tmpfs, and one small tmpfs at /tmp as the only writable place
-(the root and /dev, tmpfs of bwrap's own, are remounted read-only).
-No repository, home folder, reports folder or exercise source is mounted.
+explicit environment (`--clearenv`), and read-only binds of only what the harness runs on: /usr's
+shared libraries (/usr/lib*), the Python install (its executable, standard library and LIBDIR), and
+of every site-packages in sight an empty read-only tmpfs into which numpy, IPython and what they
+require are bound back (`package_entries`; the harness gets their folders on its sys.path, as no
+.pth file is bound). One small tmpfs at /tmp is the only writable place (the root, /dev and every
+cover are remounted read-only). No other program, package, repository, home folder, reports folder
+or exercise source is mounted, and a bpteach copy inside a bound folder is covered too.
 
 A grader running as root gets the same walls without bwrap's user namespace, whose uid 65534 would
 be root's outside (reading every root-owned 0600 file on a bound path, counted against root's
@@ -24,10 +26,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+from importlib import metadata
+from importlib.util import cache_from_source
 from pathlib import Path
 
 from .quotas import TMPFS_BYTES
@@ -64,24 +69,70 @@ class SandboxUnavailable(RuntimeError):
     """bwrap is missing, or this kernel does not let it create user namespaces."""
 
 
-def python_paths() -> list[str]:
-    """What the harness needs read-only: the interpreter's prefixes, its stdlib and site-packages."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        paths.add(sysconfig.get_paths().get(key, ""))
-    paths.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
-    real = {os.path.realpath(p) for p in paths if p and os.path.isdir(p)}
-    real.add(os.path.dirname(os.path.realpath(sys.executable)))
-    keep = sorted(p for p in real if p != "/" and not p.startswith("/usr/"))
-    # drop paths already inside another bound path
+PACKAGES = ("numpy", "ipython")  # what the harness and an exercise import; what they require follows
+
+
+def python_install() -> list[str]:
+    """The interpreter itself, read-only: its real executable, its standard library (lib-dynload inside)
+    and its LIBDIR (libpython; in a conda install, the shared libraries numpy links to). Not a whole
+    prefix: a /usr or /usr/local install holds other programs, and a venv other packages."""
+    paths = {os.path.realpath(sys.executable), os.path.dirname(os.path.realpath(os.__file__)),
+             os.path.realpath(sysconfig.get_config_var("DESTSHARED") or ""),
+             os.path.realpath(sysconfig.get_config_var("LIBDIR") or "")}
+    paths.update(os.path.realpath(Path("/usr", lib)) for lib in ("lib", "lib32", "lib64", "libx32"))
+    keep = sorted(p for p in paths if p not in ("/", "/usr") and os.path.exists(p) and not os.path.islink(p))
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
 
+@functools.lru_cache(maxsize=4)  # installed packages do not change while a batch is graded
+def package_entries(names: tuple[str, ...]) -> list[str]:
+    """The top-level entries (package folders, modules, `.libs`, `.dist-info`) of the distributions
+    `names` and of everything they require, installed: the only part of any site-packages the sandbox
+    sees (no other package, no .pth file, no bpteach)."""
+    todo, seen, entries = list(names), set(), set()
+    while todo:
+        name = re.split(r"[\s;<>=!~\[(]", todo.pop(), maxsplit=1)[0].lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue  # an optional requirement that is not installed
+        site = Path(dist.locate_file(""))
+        tops = {f.parts[0] for f in dist.files or ()} - {"..", "__pycache__"}  # not other modules' bytecode
+        entries.update(os.path.realpath(site / top) for top in tops)
+        entries.update(cache_from_source(os.path.realpath(site / top)) for top in tops if top.endswith(".py"))
+        todo += [r for r in dist.requires or () if "extra" not in r.partition(";")[2]]
+    return sorted(e for e in entries if os.path.exists(e))
+
+
+def import_path() -> list[str]:
+    """The folders the bound packages sit in, in the grader's sys.path order: the harness puts them on its
+    sys.path itself, since what put one on the grader's path (a .pth file) is not bound."""
+    folders = {os.path.dirname(entry) for entry in package_entries(PACKAGES)}
+    order = [os.path.realpath(p) for p in sys.path]
+    return sorted(folders, key=lambda f: order.index(f) if f in order else len(order))
+
+
+def site_folders(bound: list[str]) -> list[str]:
+    """Every site-packages on the path or inside a bound folder (a Python install's own, Debian's
+    dist-packages in /usr/lib): each is covered by a read-only tmpfs, its needed entries bound back."""
+    found = {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    for root in bound:
+        for pattern in ("*-packages", "python3*/*-packages", "python3/dist-packages"):
+            found.update(str(p) for p in Path(root).glob(pattern) if p.is_dir())
+    return sorted({os.path.realpath(p) for p in found if os.path.isdir(p)})
+
+
 def hidden_paths(bound: list[str]) -> list[str]:
-    """Every bpteach package inside a bound path (the running one, a second install in the same venv,
-    a copy under /usr): each covered by an empty tmpfs, so no solution notebook shows through."""
-    roots = [*bound, "/usr"]
-    return [p for p in bpteach_copies(roots) if any(p == r or p.startswith(r + "/") for r in roots)]
+    """Every bpteach package inside a bound path (a second install in a bound site-packages, a copy
+    under /usr/lib): each covered by an empty tmpfs, so no solution notebook shows through."""
+    return [p for p in bpteach_copies([*bound, "/usr"]) if _inside(p, bound)]
+
+
+def _inside(path: str, roots) -> bool:
+    return any(path == r or path.startswith(r + "/") for r in roots)
 
 
 def command(python: str, harness: str, limits_json: str, scratch: str | None = None) -> list[str]:
@@ -95,7 +146,7 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     else:
         argv = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
                 "--uid", str(NOBODY), "--gid", str(NOBODY), "--cap-drop", "ALL"]
-    argv += ["--clearenv", "--ro-bind", "/usr", "/usr"]
+    argv += ["--clearenv"]
     for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         top = Path("/") / link
         if top.is_symlink():
@@ -107,19 +158,41 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
         argv += ["--bind", scratch, "/tmp"]
     else:  # bwrap's own: capped in bytes only (as root, bwrap's tmpfs is 0755 root's unless told)
         argv += [*(["--perms", "01777"] if as_root else []), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
-    bound = python_paths()
-    for path in (["/etc/ld.so.cache"] if Path("/etc/ld.so.cache").exists() else []) + bound:
-        if as_root:  # bwrap makes a bind's missing parents 0700 root's: NOBODY could not reach the Python
-            argv += [arg for parent in _parents(path) for arg in ("--perms", "0755", "--dir", parent)]
-        argv += ["--ro-bind", path, path]
-    for path in hidden_paths(bound):  # read-only: bwrap's tmpfs is the sandbox uid's, unbounded in size
+    bound = python_install()
+    sites, entries = site_folders(bound), package_entries(PACKAGES)
+    def made(folder: str) -> bool:  # it exists in the sandbox once bound or covered
+        return folder in sites or _inside(folder, bound)
+
+    def mount(path: str, *op: str) -> list[str]:
+        if not as_root:
+            return [*op, path]
+        # bwrap makes a mount's missing parents 0700 root's: NOBODY could not reach the Python
+        parents = [q for q in _parents(path) if not made(q)]
+        return [a for q in parents for a in ("--perms", "0755", "--dir", q)] + [*op, path]
+
+    for path in [*(["/etc/ld.so.cache"] if Path("/etc/ld.so.cache").exists() else []), *bound]:
+        argv += mount(path, "--ro-bind", path)
+    if as_root:
+        argv += mount(drop_privileges(NOBODY)[0], "--ro-bind", drop_privileges(NOBODY)[0])
+    for site in sites:  # every site-packages in sight is an empty tmpfs, then what PACKAGES need
+        argv += mount(site, "--perms", "0755", "--tmpfs")
+    for entry in entries:
+        argv += mount(entry, "--ro-bind", entry)
+    real_python = python if os.path.isabs(python) else shutil.which(python) or python
+    if os.path.realpath(real_python) != real_python:  # a venv's link to the interpreter (its real file is bound)
+        argv += mount(real_python, "--symlink", os.path.realpath(real_python))
+    venv = Path(sys.prefix, "pyvenv.cfg")  # a venv: its marker and that link, nothing else of it
+    if venv.is_file():
+        argv += mount(str(venv), "--ro-bind", str(venv))
+    for path in hidden_paths(bound + entries):  # read-only: bwrap's tmpfs is the sandbox uid's, unbounded
         argv += ["--tmpfs", path, "--remount-ro", path]
+    for site in sites:  # nor do the covers take a file
+        argv += ["--remount-ro", site]
     # /tmp is the one writable place: bwrap's own root tmpfs and /dev (with /dev/shm) are made
     # read-only, or they would take files without the size limit, in the host's memory
     argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp"]
     for key, value in ENVIRONMENT.items():
         argv += ["--setenv", key, value]
-    real_python = python if os.path.isabs(python) else shutil.which(python) or python
     argv += ["--", *(drop_privileges(NOBODY) if as_root else [])]
     return [*argv, real_python, "-I", "-B", "-c", harness, limits_json]
 
@@ -138,15 +211,15 @@ def drop_privileges(uid: int) -> list[str]:
 
 
 def _parents(path: str) -> list[str]:
-    """The folders above `path` that bwrap would make for its bind, outermost first (not /, /tmp, /usr...)."""
+    """The folders above `path` that bwrap would make for its mount, outermost first (not / or /tmp)."""
     parents = [str(p) for p in reversed(Path(path).parents)]
-    return [p for p in parents if p not in ("/", "/tmp") and p != "/usr" and not p.startswith("/usr/")]
+    return [p for p in parents if p not in ("/", "/tmp")]
 
 
 @functools.lru_cache(maxsize=1)
 def check() -> str:
     """'bwrap' when a sandbox starts here; SandboxUnavailable, naming the way out, otherwise."""
-    argv = command(sys.executable, "import numpy, IPython", "{}")
+    argv = command(sys.executable, f"import sys; sys.path += {import_path()!r}; import numpy, IPython", "{}")
     try:
         done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=60,
                               stdin=subprocess.DEVNULL, cwd="/")

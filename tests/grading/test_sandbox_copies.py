@@ -12,36 +12,50 @@ from bpteach.grading import sandbox
 pytestmark = pytest.mark.skipif(not sandbox.available(), reason="bwrap unavailable here")
 
 
-def test_a_second_bpteach_copy_on_a_bound_path_is_hidden(tmp_path, monkeypatch):
-    site = tmp_path / "lib" / "python3" / "site-packages"
-    (site / "bpteach" / "grading" / "notebooks").mkdir(parents=True)
-    (site / "bpteach" / "__init__.py").write_text("")
-    answers = site / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb"
+def test_a_second_bpteach_copy_in_a_site_packages_is_out_of_sight(fake_site):
+    """Of a site-packages the sandbox shows only what numpy and IPython need: a second bpteach install
+    there (an instructor's `pip install .` beside the checkout) is not bound, nor is any other file."""
+    (fake_site / "bpteach" / "grading" / "notebooks").mkdir(parents=True)
+    (fake_site / "bpteach" / "__init__.py").write_text("")
+    answers = fake_site / "bpteach" / "grading" / "notebooks" / "backprop-exercises.ipynb"
     answers.write_text("the answers")
-    beside = site / "other.txt"  # bound like the copy: the sandbox does see this site-packages
-    beside.write_text("visible")
-    monkeypatch.syspath_prepend(str(site))
-    assert str(site) in sandbox.python_paths()
-    assert str(site / "bpteach") in sandbox.hidden_paths(sandbox.python_paths())
-    probe = f"import os; print(os.path.exists({str(beside)!r}), os.path.exists({str(answers)!r}))"
+    paths = [fake_site / "needed" / "__init__.py", fake_site / "other.txt", answers, fake_site / "bpteach"]
+    probe = f"import os; print(*(os.path.exists(p) for p in {[str(p) for p in paths]!r}))"
     done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
-    assert done.stdout.split() == ["True", "False"], done.stdout + done.stderr
+    assert done.stdout.split() == ["True", "False", "False", "False"], done.stdout + done.stderr
+
+
+def test_the_sandbox_sees_no_other_program_or_package():
+    """Not all of /usr, not a whole site-packages: /usr holds the shared libraries (and setpriv for a
+    root grader), and the grader's own site-packages only numpy, IPython and what they require."""
+    site = next(p for p in sys.path if p.endswith("site-packages") and os.path.isdir(os.path.join(p, "numpy")))
+    probe = ("import os, sys\nprint(sorted(os.listdir('/usr')))\n"
+             f"print(sorted(os.listdir({site!r})))\nimport numpy, IPython\nprint('imported')\n")
+    done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
+    usr, inside, imported = done.stdout.strip().splitlines()
+    assert set(eval(usr)) <= {"bin", "lib", "lib32", "lib64", "libx32"}, usr
+    if "bin" in eval(usr):
+        assert os.geteuid() == 0, usr  # setpriv only
+    names = {name.split("-")[0].split(".")[0].lower() for name in eval(inside)}
+    assert {"numpy", "ipython", "traitlets"} <= names, inside
+    assert not names & {"jupyterlab", "matplotlib", "pytest", "bpteach", "torch", "pip", "setuptools"}, inside
+    assert not [name for name in eval(inside) if name.endswith(".pth")], inside
+    assert imported == "imported"
 
 
 @pytest.mark.parametrize("euid", [0, 1000])
-def test_the_cover_over_a_hidden_copy_takes_no_file(tmp_path, monkeypatch, euid):
-    """bwrap's tmpfs over a hidden copy belongs to the sandbox's uid under a user namespace (a grader that
-    is not root) and has no size cap: writable, it would hold half the host's memory beside /tmp's 256 MiB."""
+def test_the_cover_over_a_site_packages_takes_no_file(fake_site, monkeypatch, euid):
+    """bwrap's tmpfs over a site-packages (or over a hidden copy) belongs to the sandbox's uid under a user
+    namespace (a grader that is not root) and has no size cap: writable, it would hold half the host's
+    memory beside /tmp's 256 MiB. Each is remounted read-only."""
     if euid == 0 and os.geteuid() != 0:
         pytest.skip("the root grader's command needs root")
-    site = tmp_path / "lib" / "python3" / "site-packages"
-    (site / "bpteach").mkdir(parents=True)
-    (site / "bpteach" / "__init__.py").write_text("")
-    monkeypatch.syspath_prepend(str(site))
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: euid)  # as root, the user namespace maps 65534 to root
-    probe = (f"import errno\ntry:\n    open({str(site / 'bpteach' / 'f')!r}, 'w').write('x' * 4096)\n"
-             "    print('wrote')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\n")
+    targets = [str(fake_site / "f"), str(fake_site / "needed" / "f")]
+    probe = (f"import errno\nfor p in {targets!r}:\n    try:\n        open(p, 'w').write('x' * 4096)\n"
+             "        print('wrote')\n    except OSError as e:\n        print(errno.errorcode[e.errno])\n")
     done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
-    assert done.stdout.split() in (["EROFS"], ["EACCES"]), done.stdout + done.stderr
+    assert len(done.stdout.split()) == 2 and set(done.stdout.split()) <= {"EROFS", "EACCES"}, done.stdout + done.stderr

@@ -48,22 +48,14 @@ for _path in {paths!r}:
 
 
 @as_root
-def test_a_root_only_file_on_a_bound_path_is_refused(tmp_path, monkeypatch):
-    site = tmp_path / "lib" / "python3" / "site-packages"  # bound, as a site-packages on the path is
-    site.mkdir(parents=True)
-    secret, beside = site / "secret.txt", site / "public.txt"
-    try:
-        secret.write_text("root's secret")
-        secret.chmod(0o600)  # root-owned, as the grader (root) made it
-        beside.write_text("world-readable")
-        beside.chmod(0o644)
-        monkeypatch.syspath_prepend(str(site))
-        assert str(site) in sandbox.python_paths()
-        code = PROBE.format(paths=[str(beside), str(secret)]) + GOOD
-        run = runner.run_exercise(SETUP, code, "output_delta", cases(), sandbox="bwrap")
-    finally:
-        secret.unlink(missing_ok=True)
-        beside.unlink(missing_ok=True)
+def test_a_root_only_file_on_a_bound_path_is_refused(fake_site):
+    secret, beside = fake_site / "needed" / "secret.txt", fake_site / "needed" / "public.txt"
+    secret.write_text("root's secret")
+    secret.chmod(0o600)  # root-owned, as the grader (root) made it
+    beside.write_text("world-readable")
+    beside.chmod(0o644)
+    code = PROBE.format(paths=[str(beside), str(secret)]) + GOOD
+    run = runner.run_exercise(SETUP, code, "output_delta", cases(), sandbox="bwrap")
     assert run.status == "ok", run.message
     lines = run.output.strip().splitlines()
     assert lines == ["read world-readable", "refused EACCES"], run.output  # bound and seen, yet not readable

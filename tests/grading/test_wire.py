@@ -55,7 +55,7 @@ def test_sandbox_side_frames_are_what_the_grader_reads() -> None:
         "blob += w.frame({'kind': 'status', 'status': 'ok'})\n"
         "sys.stdout.buffer.write(w.frame({'evidence': 0, 'file': w.__file__}, blob))\n"
     )
-    done = subprocess.run([sys.executable, "-I", "-B", "-c", body], capture_output=True, timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", body, "{}"], capture_output=True, timeout=120, check=True)
     out = done.stdout
     n_json, n_data = wire.PREFIX.unpack(out[: wire.PREFIX.size])
     assert len(out) == wire.PREFIX.size + n_json + n_data
