@@ -12,6 +12,7 @@ from PIL import Image
 import bpteach as bp
 import bpteach.train
 from bpteach.diagram import NO_VALUE, NetworkDiagram, contrast_ratio, draw_network, draw_paths, encode_png
+from bpteach.diagram_pixels import label_color
 from bpteach.explorer import PRESETS, Explorer
 from bpteach.mistakes import MISTAKES
 
@@ -104,8 +105,9 @@ def test_unit_labels_contrast_with_any_fill():
                 d.update(net.forward(x), net.deltas(x, Y), layers={1, 2, 5})
                 assert min(d.label_contrasts()) >= 4.5
                 matplotlib.pyplot.close(d.fig)
-    # the rule itself: white on black is 21, black on white 21, grey 50% picks black
+    # the rule itself: white on black is 21, black on white 21, grey 50% picks black, a dark blue white
     assert contrast_ratio((0, 0, 0), (1, 1, 1)) == pytest.approx(21.0)
+    assert label_color((0.5, 0.5, 0.5)) == (0.0, 0.0, 0.0) and label_color((0.1, 0.1, 0.4)) == (1.0, 1.0, 1.0)
 
 
 def test_diagram_highlights_a_path_and_draws_every_path_of_a_weight():
