@@ -4,7 +4,8 @@ message queues; nor inotify instances or fanotify groups, which bwrap's sandbox 
 took from the host root's budget, nor queue more than a few signals (the same budget). A semaphore set
 of 32000 is 2.4 MiB of kernel memory and the kernel allows 32000 of them (~77 GB); they stay in the
 sandbox's IPC namespace until the sandbox ends (bwrap: seen by the next exercise) and, on the user
-route, in the container's after the grading (tools/attack-round/, round j24a)."""
+route, in the container's after the grading (tools/attack-round/, round j24a). Nor a thread in new
+namespaces: the kernel takes CLONE_THREAD with a new network namespace (round k24c: 23,000 in 12 s)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,15 @@ for _ in range(1000):  # each one queued is counted up to the host root's RLIMIT
 _queued = 0
 while signal.sigtimedwait({signal.SIGRTMIN}, 0) is not None:
     _queued += 1
+# a thread (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD) in a new network namespace
+_stack = ctypes.create_string_buffer(1 << 16)
+_top = ctypes.c_void_p(ctypes.addressof(_stack) + (1 << 16) - 64)
+_netns = _libc.clone(ctypes.cast(_libc.getppid, ctypes.c_void_p), _top,
+                     0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000000, None)
 
 
 def output_delta(y, h, fprime_z):
-    made = (_sem >= 0, _mq >= 0, _inotify >= 0, _fanotify >= 0, _queued > 65)
+    made = (_sem >= 0, _mq >= 0, _inotify >= 0, _fanotify >= 0, _queued > 65, _netns > 0)
     return np.array([float(m) for m in made])
 """
 
@@ -76,11 +82,11 @@ def _student_sets() -> int:
 
 @pytest.mark.skipif(not _sandbox.available(), reason="bubblewrap cannot start here")
 def test_no_ipc_object_nor_watch_in_the_sandbox():
-    assert _made("bwrap") == [0.0, 0.0, 0.0, 0.0, 0.0]
+    assert _made("bwrap") == [0.0] * 6
 
 
 def test_no_ipc_object_nor_watch_without_the_sandbox():
-    assert _made("none") == [0.0, 0.0, 0.0, 0.0, 0.0]  # --no-sandbox keeps the exercise's seccomp filter
+    assert _made("none") == [0.0] * 6  # --no-sandbox keeps the exercise's seccomp filter
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="the user route needs root")
@@ -91,5 +97,5 @@ def test_no_semaphore_set_left_by_the_user_route():
                           env=env, capture_output=True, text=True, timeout=300)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["status"] == "ok", out["message"]
-    assert out["made"] == [0.0, 0.0, 0.0, 0.0, 0.0]
+    assert out["made"] == [0.0] * 6
     assert _student_sets() == before

@@ -57,8 +57,10 @@ def test_harness_filter_numbers_match_headers(tmp_path: Path) -> None:
     if x32 is not None:
         macros["x32"] = "__X32_SYSCALL_BIT"
     macros["CLONE_THREAD"] = "CLONE_THREAD"
+    macros |= {flag: flag for flag in no_userns.CLONE_NEW}
     truth = _from_headers(tmp_path, macros)
-    ours = {**numbers, "audit": audit, "CLONE_THREAD": seccomp._CLONE_THREAD}
+    truth["CLONE_NEW"] = sum(truth.pop(flag) for flag in no_userns.CLONE_NEW)  # every namespace flag
+    ours = {**numbers, "audit": audit, "CLONE_THREAD": seccomp._CLONE_THREAD, "CLONE_NEW": seccomp._CLONE_NEW}
     if x32 is not None:
         ours["x32"] = x32
     assert ours == truth
