@@ -16,10 +16,10 @@ bounds it again (runner.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import struct
 import sys
@@ -144,26 +144,68 @@ def run_job(job: dict, data: bytes, limits: dict, index: int) -> bytes:
 def wipe(folder: str, keep: list[str]) -> None:
     """Empty the writable folder between exercises: nothing one leaves is there for the next."""
     for name in os.listdir(folder):
-        if name in keep and name != "exercise0":
-            continue
-        path = os.path.join(folder, name)
-        for root, dirs, _ in os.walk(path):
-            for d in dirs:
-                try:
-                    os.chmod(os.path.join(root, d), 0o700)
-                except OSError:
-                    pass
-        try:
-            os.chmod(path, 0o700)
-        except OSError:
-            pass
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
+        if name not in keep or name == "exercise0":
+            remove_tree(os.path.join(folder, name))
+
+
+def remove_tree(path: str) -> None:
+    """Remove `path` and everything below it, however deep, whatever its modes: a submission's folder
+    3000 levels deep made a recursive walk raise RecursionError (and its paths pass PATH_MAX). One open
+    folder at a time, entries by name, links never followed; what cannot be removed is left."""
+    try:
+        os.unlink(path)  # a file or a link
+        return
+    except IsADirectoryError:
+        pass
+    except OSError:
+        return
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        cur = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    names, stuck = [], set()  # the folders entered below `path`'s parent; (dev, inode) of those left
+    name = os.path.basename(path)
+    while True:
+        if name is not None:  # go down into `name`
             try:
-                os.unlink(path)
+                os.chmod(name, 0o700, dir_fd=cur)
+                down = os.open(name, flags, dir_fd=cur)
             except OSError:
-                pass
+                with contextlib.suppress(OSError):
+                    stuck.add(_key(os.stat(name, dir_fd=cur, follow_symlinks=False)))
+                down = None
+            if down is not None:
+                os.close(cur)
+                cur = down
+                names.append(name)
+        if not names:
+            break
+        name = None
+        for entry in os.scandir(cur):
+            if entry.is_dir(follow_symlinks=False):
+                if _key(entry.stat(follow_symlinks=False)) not in stuck:
+                    name = entry.name
+                    break
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=cur)
+        if name is None:  # this folder is as empty as it gets: up, and remove it
+            up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=cur)
+            os.close(cur)
+            cur, done = up, names.pop()
+            try:
+                os.rmdir(done, dir_fd=cur)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    stuck.add(_key(os.stat(done, dir_fd=cur, follow_symlinks=False)))
+            if not names:
+                break
+    os.close(cur)
+
+
+def _key(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
 
 
 def _kill(child: int | None, nested: bool) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import quotas, user_route, wire
 from . import sandbox as _sandbox
-from .harness import program
+from .harness import program, remove_tree
 from .wire import MAX_RECORDS as MAX_RECORDS  # re-exported: the tests read it here
 
 CELL_TIMEOUT = float(os.environ.get("BPTEACH_GRADER_CELL_TIMEOUT", 20))  # seconds for one exercise, in the sandbox
@@ -65,7 +65,7 @@ class Session:
         self.sandbox = sandbox
         self.uid = user_route.student_uid() if sandbox == "user" else None
         self.proc: subprocess.Popen | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._tmp: str | None = None  # the work folder of a session without bwrap
         self._groups: list[str] = []
         self._finalizer = None
 
@@ -81,8 +81,8 @@ class Session:
             self._groups = groups
             env = {"PATH": "/usr/bin:/bin"}
         else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="bpteach-grade-")
-            lim["work"] = cwd = self._tmp.name
+            self._tmp = tempfile.mkdtemp(prefix="bpteach-grade-")
+            lim["work"] = cwd = self._tmp
             env.update(HOME=cwd, MPLCONFIGDIR=f"{cwd}/.matplotlib", IPYTHONDIR=f"{cwd}/.ipython")
             argv = [sys.executable, "-I", "-B", "-c", HARNESS, json.dumps(lim)]
             if self.uid is not None:  # the route without namespaces: its one folder, as the student user
@@ -160,8 +160,8 @@ def _stop(proc: subprocess.Popen, tmp, groups: list[str], uid: int | None = None
     quotas.release(groups)
     quotas.release_scratch(scratch)
     proc.stdout.close()
-    if tmp is not None:
-        tmp.cleanup()
+    if tmp is not None:  # however deep the submission made it (not shutil.rmtree: recursive)
+        remove_tree(tmp)
     if uid is not None:  # and what its files hold of the disk and of /dev/shm's memory
         user_route.remove_user_files(uid)
 

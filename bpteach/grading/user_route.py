@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import shutil
 import signal
 import stat
 import sys
@@ -20,6 +19,7 @@ import tempfile
 import threading
 import time
 
+from .harness import remove_tree
 from .quotas import TMPFS_BYTES
 from .sandbox import SandboxUnavailable, check, drop_privileges
 
@@ -117,7 +117,7 @@ def remove_user_files(uid: int, roots=SHARED_WRITABLE) -> int:
                 continue
             if info.st_uid == uid:
                 if stat.S_ISDIR(info.st_mode):
-                    shutil.rmtree(entry.path, ignore_errors=True)
+                    remove_tree(entry.path)
                 else:
                     with contextlib.suppress(OSError):
                         os.unlink(entry.path)
@@ -157,7 +157,7 @@ def confine(shared=(*SHARED_WRITABLE, "/dev/mqueue"), scratch: str = "/dev/shm")
         yield folder
     finally:
         tempfile.tempdir = saved
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_tree(folder)
         for path, mode in changed:
             with contextlib.suppress(OSError):
                 os.chmod(path, mode)

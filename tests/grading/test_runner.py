@@ -139,3 +139,26 @@ def test_bpteach_code_sent_for_a_service_reaches_no_later_exercise(where):
         assert session.proc is None  # the harness that held them is gone
         run = session.run(SETUP, SEES_REFERENCE + GOOD, "output_delta", cases())
         assert run.status == "ok", run.message
+
+
+DEEP = """
+import os
+_fd = os.open(os.path.dirname(os.getcwd()), os.O_RDONLY)  # the work folder, which the harness empties
+for _ in range(3000):  # deeper than a recursive walk goes, longer than PATH_MAX
+    os.mkdir("d", dir_fd=_fd)
+    _next = os.open("d", os.O_RDONLY, dir_fd=_fd)
+    os.close(_fd)
+    _fd = _next
+os.chmod(f"/proc/self/fd/{_fd}", 0)
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_folder_3000_deep_is_emptied_and_the_answer_graded(sandbox, tmp_path, monkeypatch):
+    """The harness's wipe between exercises, and the grader's own clean-up after a session, were
+    recursive: a 3000-deep folder killed the harness (the answer was lost) and, without bwrap, left the
+    work folder behind and failed the grader (round k24c)."""
+    monkeypatch.setattr(runner.tempfile, "tempdir", str(tmp_path))  # where a session without bwrap works
+    run = runner.run_exercise(SETUP, DEEP + GOOD, "output_delta", cases(), sandbox=sandbox)
+    assert run.status == "ok", run.message
+    assert list(tmp_path.iterdir()) == []
