@@ -19,6 +19,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from . import quotas
 from .catalogue import WORKBOOK as WORKBOOK  # re-exported: where callers have always found them
 from .catalogue import GradingError as GradingError
 from .catalogue import pick_seed, sources, trusted_or_fail
@@ -111,7 +112,7 @@ def grade_path(path, out=None, jobs: int = 1, source=None, seed: int | None = No
     bar = _progress(len(files), progress)
     if sandbox == "user":  # one student uid: ending one job kills its processes and removes its files
         jobs = 1
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with quotas.side_by_side(jobs), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(one, f, d): i for i, (f, d) in enumerate(zip(files, folders, strict=True))}
         for future in as_completed(futures):
             i = futures[future]

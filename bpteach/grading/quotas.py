@@ -6,6 +6,7 @@ unlimited where it cannot.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ TMPFS_BYTES = 256 * 1024**2  # the only writable place
 # so a grader that can mount (root) makes the tmpfs itself, with nr_inodes (`scratch`).
 TMPFS_INODES = 16384
 MEMORY_MARGIN = 512 * 1024**2  # the harness and the kernel's share, beside one exercise and the tmpfs
+MEMORY_FLOOR = 512 * 1024**2  # however little the machine has free: numpy and IPython need about 200 MB
 
 
 def scratch() -> str | None:
@@ -48,9 +50,55 @@ def release_scratch(inner: str | None) -> None:
 
 def memory_limit(address_space: int) -> int:
     """One sandbox's memory, kernel memory included: one exercise's address space (RLIMIT_AS), its tmpfs's
-    pages and the harness beside it. Honest grading stays far below it; what no rlimit counts (slab
-    of folders and dentries, pipe and socket buffers, page tables) cannot grow past it."""
-    return address_space + TMPFS_BYTES + MEMORY_MARGIN
+    pages and the harness beside it; less where that is more than its share of what the grader's machine
+    has free (`side_by_side`), so that one submission's sandbox reaches its own limit, and is killed
+    there, before the sandboxes together exhaust the grader's memory (the kernel would then kill the
+    task with most resident memory: an honest classmate's exercise, or the grader). What no rlimit
+    counts (slab of folders and dentries, pipe and socket buffers, page tables) cannot grow past it."""
+    share = _share if _share is not None else free_memory() * 4 // 5
+    return max(MEMORY_FLOOR, min(address_space + TMPFS_BYTES + MEMORY_MARGIN, share))
+
+
+_share: int | None = None  # bytes each sandbox may hold while a batch grades side by side
+
+
+@contextlib.contextmanager
+def side_by_side(jobs: int):
+    """While a batch grades `jobs` submissions at once, each sandbox's memory limit is at most a `jobs`-th
+    of four fifths of what is free when the batch starts (free_memory)."""
+    global _share
+    saved, _share = _share, free_memory() * 4 // 5 // max(1, jobs)
+    try:
+        yield
+    finally:
+        _share = saved
+
+
+def free_memory() -> int:
+    """Bytes the grader's machine has free (MemAvailable), or fewer where the grader's own memory cgroup,
+    or one above it, has less headroom (its limit less what it holds, file cache that can be dropped
+    aside)."""
+    meminfo = dict(line.split(":", 1) for line in _read(Path("/proc/meminfo")).splitlines() if ":" in line)
+    free = [int(meminfo.get("MemAvailable", "0 kB").split()[0]) * 1024 or 2**62]
+    for folder in _own_memory_cgroups():
+        limit = (_read(folder / "memory.limit_in_bytes") or _read(folder / "memory.max")).strip()
+        usage = (_read(folder / "memory.usage_in_bytes") or _read(folder / "memory.current")).strip()
+        stat = dict(line.split() for line in _read(folder / "memory.stat").splitlines() if len(line.split()) == 2)
+        cache = int(stat.get("total_inactive_file", stat.get("inactive_file", 0)))
+        if limit.isdigit() and usage.isdigit() and int(limit) < 2**60:
+            free.append(max(0, int(limit) - int(usage) + cache))
+    return min(free)
+
+
+def _own_memory_cgroups() -> list[Path]:
+    """The grader's memory cgroup and those above it (v1's memory hierarchy, or v2's)."""
+    for line in _read(Path("/proc/self/cgroup")).splitlines():
+        _, controllers, where = line.split(":", 2)
+        if "memory" in controllers.split(",") or (not controllers and Path("/sys/fs/cgroup/memory.stat").exists()):
+            root = Path("/sys/fs/cgroup", controllers)
+            here = root / where.lstrip("/")
+            return [here, *(p for p in here.parents if p == root or root in p.parents)]
+    return []
 
 
 def cgroups(memory: int) -> list[str]:
@@ -119,23 +167,26 @@ def release(groups: list[str]) -> None:
                 time.sleep(0.01)
 
 
-def oom_kills(groups: list[str]) -> tuple[int, int]:
-    """How many tasks the kernel killed at the memory cgroup's limit so far, and that limit in bytes
-    ((0, 0) without a memory cgroup): what a student's report says when their code ran out of memory."""
+def memory_events(groups: list[str]) -> tuple[int, int, int]:
+    """(tasks the kernel killed for memory, times the memory cgroup's own limit was reached, that limit
+    in bytes) so far, or zeros without a memory cgroup: what a student's report says when their code
+    was killed, and whether its own limit was the reason."""
     for group in groups:
         events = _read(Path(group, "memory.oom_control")) + _read(Path(group, "memory.events"))  # v1, v2
+        counts = dict(line.split() for line in events.splitlines() if len(line.split()) == 2)
         limit = (_read(Path(group, "memory.limit_in_bytes")) or _read(Path(group, "memory.max"))).strip()
-        for line in events.splitlines():
-            if line.startswith("oom_kill ") and limit.isdigit():
-                return int(line.split()[1]), int(limit)
-    return 0, 0
+        reached = _read(Path(group, "memory.failcnt")).strip() or counts.get("max", "0")  # v1, v2
+        if "oom_kill" in counts and limit.isdigit():
+            return int(counts["oom_kill"]), int(reached), int(limit)
+    return 0, 0, 0
 
 
-def in_cgroup(groups: list[str], argv: list[str]) -> list[str]:
-    """argv, started inside every one of `groups` (before bwrap runs, so every task of the sandbox is in them)."""
-    if not groups:
-        return argv
-    enter = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"'
+def enter(groups: list[str], argv: list[str]) -> list[str]:
+    """argv, started inside every one of `groups` (before bwrap runs, so every task of the sandbox is in
+    them), and first in line for the kernel's OOM killer (oom_score_adj 1000, inherited): should the
+    machine run out of memory anyway, a sandbox's task dies, not the grader."""
+    enter = ('echo 1000 > /proc/self/oom_score_adj; n=$1; shift; '
+             'while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"')
     return ["/bin/sh", "-c", enter, "sh", str(len(groups)), *(os.path.join(g, "cgroup.procs") for g in groups), *argv]
 
 

@@ -77,7 +77,7 @@ class Session:
             lim["work"], lim["path"] = "/tmp", _sandbox.import_path()
             groups, scratch = quotas.cgroups(quotas.memory_limit(lim["memory"])), quotas.scratch()
             argv = _sandbox.command(sys.executable, HARNESS, json.dumps(lim), scratch)
-            argv, cwd = quotas.in_cgroup(groups, argv), "/"
+            cwd = "/"
             self._groups = groups
             env = {"PATH": "/usr/bin:/bin"}
         else:
@@ -88,6 +88,7 @@ class Session:
             if self.uid is not None:  # the route without namespaces: its one folder, as the student user
                 os.chown(cwd, self.uid, self.uid)
                 argv = user_route.user_command(sys.executable, HARNESS, json.dumps(lim), self.uid)
+        argv = quotas.enter(groups, argv)  # and first in line for the OOM killer, whatever the route
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=cwd, start_new_session=True)
         self._finalizer = weakref.finalize(self, _stop, self.proc, self._tmp, groups, self.uid, scratch)
@@ -110,14 +111,14 @@ class Session:
             self.close()
             self._start()
         header, data = job(setup_sources, solution, function, cases, prepare, service, uses)
-        kills, _ = quotas.oom_kills(self._groups)
+        kills, reached, _ = quotas.memory_events(self._groups)
         try:
             self.proc.stdin.write(wire.frame(header, data))
             self.proc.stdin.flush()
             reply = _read_reply(self.proc.stdout.fileno(), start + HARD_LIMIT)
         except (BrokenPipeError, OSError):
             reply = None
-        now, limit = quotas.oom_kills(self._groups)  # the kernel killed inside the sandbox: say so
+        now = quotas.memory_events(self._groups)  # the kernel killed inside the sandbox: say why
         if reply is None:  # late, dead or garbled: this harness is done for
             late = time.monotonic() - start >= HARD_LIMIT
             self.close()
@@ -125,8 +126,9 @@ class Session:
                 else RunResult("error", "the sandbox ended before this exercise was graded")
         else:
             result = _parse(*reply, n_cases=len(cases))
-        if now > kills and result.status == "error":
-            result.message += f" (it used all of its {limit / 1024**2:.0f} MiB of memory, kernel memory included)"
+        if now[0] > kills and result.status == "error":
+            result.message += (f" (it used all of its {now[2] / 1024**2:.0f} MiB of memory, kernel memory included)"
+                               if now[1] > reached else " (the grader's machine ran out of memory: grade it again)")
         if reply is not None:
             if reply[0].get("retire"):  # it held bpteach's code for a service: it ends, the next starts anew
                 self.close()
