@@ -6,7 +6,7 @@ cannot see the reference. The operating system enforces it, not Python:
 
 - One bubblewrap sandbox per submission (sandbox.py; its cgroup and capped tmpfs, quotas.py):
   new user, PID, IPC, network, UTS and cgroup namespaces, uid 65534, no capabilities,
-  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only /usr/lib* and
+  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only shared libraries (/usr/lib/<multiarch>) and
   Python install, and of each site-packages only numpy, IPython and what they require (no other
   package, no .pth file, no bpteach copy; no other program of /usr), no repository, home, reports
   or exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root,

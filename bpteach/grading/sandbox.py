@@ -4,7 +4,7 @@
 new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a required user
 namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
 explicit environment (`--clearenv`), and read-only binds of only what the harness runs on: /usr's
-shared libraries (/usr/lib*), the Python install (its executable, standard library and LIBDIR), and
+shared libraries (/usr/lib/<multiarch>, /usr/lib64), the Python install (its executable, standard library and LIBDIR), and
 of every site-packages in sight an empty read-only tmpfs into which numpy, IPython and what they
 require are bound back (`package_entries`; the harness gets their folders on its sys.path, as no
 .pth file is bound). One small tmpfs at /tmp is the only writable place (the root, /dev and every
@@ -79,7 +79,10 @@ def python_install() -> list[str]:
     paths = {os.path.realpath(sys.executable), os.path.dirname(os.path.realpath(os.__file__)),
              os.path.realpath(sysconfig.get_config_var("DESTSHARED") or ""),
              os.path.realpath(sysconfig.get_config_var("LIBDIR") or "")}
-    paths.update(os.path.realpath(Path("/usr", lib)) for lib in ("lib", "lib32", "lib64", "libx32"))
+    # the shared libraries: Debian's multiarch folder, not all of /usr/lib (other programs, other Pythons)
+    multiarch = Path("/usr/lib", sysconfig.get_config_var("MULTIARCH") or "-")
+    libs = (multiarch if multiarch.is_dir() else Path("/usr/lib"), Path("/usr/lib32"), Path("/usr/lib64"))
+    paths.update(os.path.realpath(lib) for lib in libs)
     keep = sorted(p for p in paths if p not in ("/", "/usr") and os.path.exists(p) and not os.path.islink(p))
     return [p for p in keep if not any(p != q and p.startswith(q + "/") for q in keep)]
 
@@ -116,13 +119,30 @@ def import_path() -> list[str]:
 
 
 def site_folders(bound: list[str]) -> list[str]:
-    """Every site-packages on the path or inside a bound folder (a Python install's own, Debian's
-    dist-packages in /usr/lib): each is covered by a read-only tmpfs, its needed entries bound back."""
-    found = {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    """Every site-packages on the path or anywhere inside a bound folder (a Python install's own, one
+    bundled deep inside /usr/lib): each is covered by a read-only tmpfs, its needed entries bound back."""
+    found = {os.path.realpath(p) for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
     for root in bound:
-        for pattern in ("*-packages", "python3*/*-packages", "python3/dist-packages"):
-            found.update(str(p) for p in Path(root).glob(pattern) if p.is_dir())
-    return sorted({os.path.realpath(p) for p in found if os.path.isdir(p)})
+        found.update(_packages_below(root))
+    return sorted(p for p in found if os.path.isdir(p))
+
+
+@functools.lru_cache(maxsize=64)  # the installed tree does not change while a batch is graded
+def _packages_below(root: str, depth: int = 12) -> list[str]:
+    found, todo = [], [(root, 0)]
+    while todo:
+        folder, level = todo.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name.endswith(("site-packages", "dist-packages")):
+                    found.append(os.path.realpath(entry.path))
+                elif level < depth:
+                    todo.append((entry.path, level + 1))
+    return found
 
 
 def hidden_paths(bound: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ grader's venv, or one under /usr, would otherwise show its solution notebooks to
 import os
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 
@@ -30,12 +31,15 @@ def test_the_sandbox_sees_no_other_program_or_package():
     """Not all of /usr, not a whole site-packages: /usr holds the shared libraries (and setpriv for a
     root grader), and the grader's own site-packages only numpy, IPython and what they require."""
     site = next(p for p in sys.path if p.endswith("site-packages") and os.path.isdir(os.path.join(p, "numpy")))
-    probe = ("import os, sys\nprint(sorted(os.listdir('/usr')))\n"
+    probe = ("import os, sys\nprint(sorted(os.listdir('/usr')))\nprint(sorted(os.listdir('/usr/lib')))\n"
              f"print(sorted(os.listdir({site!r})))\nimport numpy, IPython\nprint('imported')\n")
     done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
-    usr, inside, imported = done.stdout.strip().splitlines()
-    assert set(eval(usr)) <= {"bin", "lib", "lib32", "lib64", "libx32"}, usr
+    usr, lib, inside, imported = done.stdout.strip().splitlines()
+    assert set(eval(usr)) <= {"bin", "lib", "lib32", "lib64"}, usr
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    if multiarch and os.path.isdir(f"/usr/lib/{multiarch}"):  # not git, a browser or another Python
+        assert eval(lib) == [multiarch], lib
     if "bin" in eval(usr):
         assert os.geteuid() == 0, usr  # setpriv only
     names = {name.split("-")[0].split(".")[0].lower() for name in eval(inside)}
@@ -59,3 +63,19 @@ def test_the_cover_over_a_site_packages_takes_no_file(fake_site, monkeypatch, eu
     done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
     assert len(done.stdout.split()) == 2 and set(done.stdout.split()) <= {"EROFS", "EACCES"}, done.stdout + done.stderr
+
+
+def test_a_site_packages_deep_inside_a_bound_folder_is_covered(tmp_path, monkeypatch):
+    """A Python bundled deep inside a bound folder (google-cloud-sdk's, in /usr/lib) brings a site-packages
+    with its own packages and .pth files: covered however deep it sits (round k24c)."""
+    site = tmp_path / "sdk" / "platform" / "bundled" / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "six.py").write_text("")
+    (site / "extra.pth").write_text("/anywhere\n")
+    tmp_path.chmod(0o755)  # as a Python install is: a root grader's sandbox (uid 65534) goes through it
+    real = sandbox.python_install()
+    monkeypatch.setattr(sandbox, "python_install", lambda: [*real, str(tmp_path)])
+    probe = f"import os; print(os.path.isdir({str(tmp_path / 'sdk')!r}), os.listdir({str(site)!r}))"
+    done = subprocess.run(sandbox.command(sys.executable, probe, "{}"), capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"}, cwd="/", timeout=60)
+    assert done.stdout.split() == ["True", "[]"], done.stdout + done.stderr
