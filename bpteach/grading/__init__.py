@@ -6,10 +6,10 @@ cannot see the reference. The operating system enforces it, not Python:
 
 - One bubblewrap sandbox per submission (sandbox.py; its cgroup and capped tmpfs, quotas.py):
   new user, PID, IPC, network, UTS and cgroup namespaces, uid 65534, no capabilities,
-  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only shared libraries (/usr/lib/<multiarch>) and
-  Python install, and of each site-packages only numpy, IPython and what they require (no other
-  package, no .pth file, no bpteach copy; no other program of /usr), no repository, home, reports
-  or exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root,
+  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only shared
+  libraries (/usr/lib/<multiarch>) and Python install, and of each site-packages only numpy,
+  IPython and what they require (no other package, no .pth file, no bpteach copy; no other
+  program of /usr), no repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root,
   /dev and every tmpfs cover are remounted read-only). No network: nothing to connect to, not even the host's
   loopback. A grader running as root gets no user namespace from bwrap (its uid 65534 would be
   root's outside): bwrap keeps only the capabilities to change uid, and the harness runs under
