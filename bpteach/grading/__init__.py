@@ -4,29 +4,31 @@ Threat model. A submission is hostile code. The rule: nothing it runs can affect
 any file outside its own scratch folder, or any process once its exercise is over, and it
 cannot see the reference. The operating system enforces it, not Python:
 
-- One bubblewrap sandbox per submission (sandbox.py; its cgroup and capped tmpfs, quotas.py):
-  new user, PID, IPC, network, UTS and cgroup namespaces, uid 65534, no capabilities,
-  --die-with-parent, an explicit environment (no secret seed, no tokens), read-only shared
-  libraries (/usr/lib/<multiarch>) and Python install, and of each site-packages only numpy,
-  IPython and what they require (no other package, no .pth file, no bpteach copy; no other
-  program of /usr), no repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp as the only writable place (bwrap's own root,
-  /dev and every tmpfs cover are remounted read-only). No network: nothing to connect to, not even the host's
-  loopback. A grader running as root gets no user namespace from bwrap (its uid 65534 would be
-  root's outside): bwrap keeps only the capabilities to change uid, and the harness runs under
-  setpriv as the host's uid 65534 with none, so a root-only file on a bound path is refused and
-  RLIMIT_NPROC holds. Where the grader can make them (root, writable cgroups), each sandbox gets a
-  pids cgroup of at most 256 tasks, a memory cgroup that counts kernel memory too (slab, pipe
-  buffers, page tables, its tmpfs's pages: one exercise's address space + 256 MiB + 512 MiB; past
-  it the kernel kills inside the sandbox and the report says so), and a /tmp tmpfs capped in files
-  as well as bytes.
+- One bubblewrap sandbox per submission (sandbox.py; its cgroup and capped tmpfs, quotas.py): new
+  user, PID, IPC, network, UTS and cgroup namespaces, uid 65534, no capabilities, --die-with-parent,
+  an explicit environment (no secret seed, no tokens), read-only shared libraries
+  (/usr/lib/<multiarch>) and Python install, and of each site-packages only numpy, IPython and what
+  they require (no other package, no .pth file, no bpteach copy; no other program of /usr), no
+  repository, home, reports or exercise source, and a 256 MiB tmpfs at /tmp as the only writable
+  place (bwrap's own root, /dev and every tmpfs cover are remounted read-only). No network: nothing
+  to connect to, not even the host's loopback. A grader running as root gets no user namespace from
+  bwrap (its uid 65534 would be root's outside): bwrap keeps only the capabilities to change uid,
+  and the harness runs under setpriv as the host's uid 65534 with none, so a root-only file on a
+  bound path is refused and RLIMIT_NPROC holds. Where the grader can make them (root, writable
+  cgroups), each sandbox gets a pids cgroup of at most 256 tasks, a memory cgroup that counts kernel
+  memory too (slab, pipe and socket buffers, page tables, its tmpfs's pages: one exercise's address
+  space + 256 MiB + 512 MiB, or less, its share of what the machine has free while a batch grades
+  side by side; past it the kernel kills inside the sandbox and the report says so; should the
+  machine run out anyway, sandboxes are first in line for the OOM killer, not the grader), and a
+  /tmp tmpfs capped in files as well as bytes.
 - Inside, the harness (harness.py) runs the text of the grader's own files, sent in its argv
   (harness.program), never an import from a path the sandbox can see. It forks one process per
-  exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1:
-  when it ends, the kernel kills whatever it started. A seccomp filter (seccomp.py) forbids new
-  processes altogether (threads are allowed), new namespaces and mounts, and memory held outside
-  the address space (memfd, System V shared memory, message queues and semaphore sets, POSIX
-  message queues, BPF); rlimits cap memory, CPU time, file size and open files, a wall clock
-  bounds the exercise, and the writable folder is emptied before the next exercise.
+  exercise (exercise_process.py) into a user and PID namespace of its own, where it is PID 1: when
+  it ends, the kernel kills whatever it started. A seccomp filter (seccomp.py) forbids new processes
+  altogether (threads are allowed), new namespaces (threads' too) and mounts, and memory held
+  outside the address space (memfd, System V shared memory, message queues and semaphore sets, POSIX
+  message queues, BPF); rlimits cap memory, CPU time, file size and open files, a wall clock bounds
+  the exercise, and the writable folder is emptied before the next exercise.
 - What crosses back is a byte stream of (dtype, shape, raw bytes) records (wire.py, the same
   code on both sides), parsed by the grader under bounds on size and count; only numbers and
   text become arrays. Nothing is unpickled and no file the submission wrote is ever opened. The

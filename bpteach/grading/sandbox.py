@@ -1,15 +1,15 @@
 """The bubblewrap sandbox one submission runs in, and the environment it gets.
 
-`command(python, harness_source, limits)` is the argv that starts the in-sandbox harness:
-new user, PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a required user
-namespace), uid 65534, all capabilities dropped, `--die-with-parent`, a new session, an
-explicit environment (`--clearenv`), and read-only binds of only what the harness runs on: /usr's
-shared libraries (/usr/lib/<multiarch>, /usr/lib64), the Python install (its executable, standard
-library and LIBDIR), and of every site-packages in sight an empty read-only tmpfs into which numpy, IPython and what they
-require are bound back (`package_entries`; the harness gets their folders on its sys.path, as no
-.pth file is bound). One small tmpfs at /tmp is the only writable place (the root, /dev and every
-cover are remounted read-only). No other program, package, repository, home folder, reports folder
-or exercise source is mounted, and a bpteach copy inside a bound folder is covered too.
+`command(python, harness_source, limits)` is the argv that starts the in-sandbox harness: new user,
+PID, IPC, network, UTS and cgroup namespaces (`--unshare-all` plus a required user namespace), uid
+65534, all capabilities dropped, `--die-with-parent`, a new session, an explicit environment
+(`--clearenv`), and read-only binds of only what the harness runs on: /usr's shared libraries
+(/usr/lib/<multiarch>, /usr/lib64), the Python install (its executable, standard library and
+LIBDIR), and of every site-packages in sight an empty read-only tmpfs into which numpy, IPython and
+what they require are bound back (`package_entries`; the harness gets their folders on its sys.path,
+as no .pth file is bound). One small tmpfs at /tmp is the only writable place (the root, /dev and
+every cover are remounted read-only). No other program, package, repository, home folder, reports
+folder or exercise source is mounted, and a bpteach copy inside a bound folder is covered too.
 
 A grader running as root gets the same walls without bwrap's user namespace, whose uid 65534 would
 be root's outside (reading every root-owned 0600 file on a bound path, counted against root's
