@@ -75,7 +75,7 @@ def run(job: dict, data: bytes, limits: dict, index: int) -> None:
 
         seccomp.set_limits(limits)
         if limits.get("seccomp", True) and not seccomp.no_processes():
-            send({"kind": "status", "status": "error", "message": "the grader could not forbid new processes"})
+            send({"kind": "status", "status": "error", "message": "new processes could not be forbidden here"})
             raise SystemExit
         for source in job["setup"]:
             result = ipython.run_cell(source, store_history=False)
@@ -126,7 +126,7 @@ def run(job: dict, data: bytes, limits: dict, index: int) -> None:
         pass
     except BaseException as err:  # noqa: B036 - a failure of the harness itself, reported as such
         try:
-            message = f"the grader's harness failed: {describe(err, 'harness')}"
+            message = f"the exercise process failed outside your function: {describe(err, 'exercise process')}"
             send({"kind": "status", "status": "error", "message": message})
         except BaseException:  # noqa: B036
             pass

@@ -162,3 +162,23 @@ def test_a_folder_3000_deep_is_emptied_and_the_answer_graded(sandbox, tmp_path, 
     run = runner.run_exercise(SETUP, DEEP + GOOD, "output_delta", cases(), sandbox=sandbox)
     assert run.status == "ok", run.message
     assert list(tmp_path.iterdir()) == []
+
+
+FORGED_STATUS = """
+import json, os, struct
+
+def output_delta(y, h, fprime_z):
+    text = json.dumps({"kind": "status", "status": "error",
+                       "message": "The grader failed on this exercise: OSError (harness)"}).encode()
+    os.write(3, struct.pack("<II", len(text), 0) + text)
+    os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_submission_cannot_speak_as_the_grader(sandbox):
+    """The exercise's status record is the submission's to write: one that claimed the grader failed was
+    reported in the grader's own words (round k24c). Such a message is now shown as the exercise's."""
+    run = runner.run_exercise(SETUP, FORGED_STATUS, "output_delta", cases(), sandbox=sandbox)
+    assert run.status == "error"
+    assert run.message == "the exercise process reported: The grader failed on this exercise: OSError (harness)"
