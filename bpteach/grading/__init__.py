@@ -57,7 +57,9 @@ cannot see the reference. The operating system enforces it, not Python:
 Not defended against: kernel exploits and container escapes, CPU side channels (timing,
 caches, Spectre-class), a submission that spends its own time and memory up to the limits,
 and, within one submission, an exercise's code tampering with its own process (it can only
-lose its own points). On the `user` route: files of the image that are world-readable (the
+lose its own points). Kernel caches a sandbox filled that the kernel can drop (dentries of failed
+lookups, up to its memory limit: 1.5 GB of slab from one submission, round k24c) outlive it, charged
+to the grader's cgroup, until memory pressure reclaims them. On the `user` route: files of the image that are world-readable (the
 course's are not), the network, if the platform gives one, and, outside a disposable container (a
 root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
 bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
