@@ -54,22 +54,23 @@ cannot see the reference. The operating system enforces it, not Python:
 - Student-controlled text is data in every output: escaped or fenced in report.md, and in
   summary.csv every field has its control characters escaped and a would-be formula quoted.
 
-Not defended against: kernel exploits and container escapes, CPU side channels (timing,
-caches, Spectre-class), a submission that spends its own time and memory up to the limits,
-and, within one submission, an exercise's code tampering with its own process (it can only
-lose its own points). Kernel caches a sandbox filled that the kernel can drop (dentries of failed
-lookups, up to its memory limit: 1.5 GB of slab from one submission, round k24c) outlive it, charged
-to the grader's cgroup, until memory pressure reclaims them. On the `user` route: files of the image that are world-readable (the
-course's are not), the network, if the platform gives one, and, outside a disposable container (a
-root grader taking this route on its own machine, whose /tmp is never locked), disk: nothing then
-bounds what the student uid writes while it runs but the disk (RLIMIT_FSIZE caps one file; all is
-removed after). On the bwrap route without a writable memory cgroup, nothing limits kernel
-memory but the tmpfs's caps (in files too where the grader is root); without a pids cgroup, tasks
-are bounded per exercise only (RLIMIT_NPROC). Where the grader is not root, the tmpfs caps bytes,
-not files (bwrap sets no nr_inodes), and the sandbox's uid is the grader's outside, so what the kernel counts per user
-(inotify and fanotify are refused) is counted against the grader's user. Run as root, sandboxes
-share the host's uid 65534 (each in PID, IPC and network namespaces of its own, so none can signal
-or connect to another), and so does any host process running as `nobody`.
+Not defended against: kernel exploits and container escapes, CPU side channels (timing, caches,
+Spectre-class), a submission that spends its own time and memory up to the limits, and, within one
+submission, an exercise's code tampering with its own process (it can only lose its own points).
+Kernel caches a sandbox filled that the kernel can drop (dentries of failed lookups, up to its
+memory limit: 1.5 GB of slab from one submission, round k24c) outlive it, charged to the grader's
+cgroup, until memory pressure reclaims them. On the `user` route: files of the image that are
+world-readable (the course's are not), the network, if the platform gives one, and, outside a
+disposable container (a root grader taking this route on its own machine, whose /tmp is never
+locked), disk: nothing then bounds what the student uid writes while it runs but the disk
+(RLIMIT_FSIZE caps one file; all is removed after). On the bwrap route without a writable memory
+cgroup, nothing limits kernel memory but the tmpfs's caps (in files too where the grader is root);
+without a pids cgroup, tasks are bounded per exercise only (RLIMIT_NPROC). Where the grader is not
+root, the tmpfs caps bytes, not files (bwrap sets no nr_inodes), and the sandbox's uid is the
+grader's outside, so what the kernel counts per user (inotify and fanotify are refused) is counted
+against the grader's user. Run as root, sandboxes share the host's uid 65534 (each in PID, IPC and
+network namespaces of its own, so none can signal or connect to another), and so does any host
+process running as `nobody`.
 `--no-sandbox` keeps the per-exercise process, seccomp filter, explicit environment and bounded
 read-back, but the code runs as the grader's user with the grader's file system and network:
 only for grading your own code.
