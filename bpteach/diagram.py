@@ -127,13 +127,10 @@ class NetworkDiagram(FastPNG):
         size = (1.7 * fontsize) ** 2 if few_labels else 620 * (fontsize / 9) ** 2  # few labels: 1.7 em wide
         self.units = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=NO_VALUE, edgecolors="black", linewidths=1.2, zorder=3)
         self.bias_keys = [(l, u) for (l, u) in self.unit_keys if l >= 2]  # b^{(l-1)}_u sits on unit u of layer l
-        if few_labels:  # on the circle's upper right, whatever the axes' aspect: an offset in points
-            bxy = np.array([self.pos[k] for k in self.bias_keys])
-            d = 0.4 * size**0.5
-            where = {"transform": offset_copy(ax.transData, fig=self.fig, x=d, y=d, units="points")}
-        else:
-            bxy = np.array([(self.pos[k][0] + 0.16, self.pos[k][1] + 0.26) for k in self.bias_keys])
-            where = {}
+        dx, dy = (0.0, 0.0) if few_labels else (0.16, 0.26)  # few: an offset in points (any aspect), below
+        bxy = np.array([(self.pos[k][0] + dx, self.pos[k][1] + dy) for k in self.bias_keys])
+        d = 0.4 * size**0.5  # on the circle's upper right
+        where = {"transform": offset_copy(ax.transData, fig=self.fig, x=d, y=d, units="points")} if few_labels else {}
         self.biases = ax.scatter(bxy[:, 0], bxy[:, 1], s=size / 7, marker="s", c="white", edgecolors="black",
                                  linewidths=0.6, zorder=3.5, **where)
         self.unit_texts = [
