@@ -45,3 +45,25 @@ def pytest_xdist_make_scheduler(config, log):
             super()._assign_work_unit(node)
 
     return ByFile(config, log)
+
+
+def pytest_configure(config):
+    """nbval's kernels talk over Unix sockets in a folder of their own, not TCP. jupyter_client picks TCP
+    ports that are free when it looks, and `make test` starts many kernels at once (xdist workers, the
+    numeric back-ends, JupyterLab and Voila beside them): a kernel whose port another process took first
+    failed to bind, hung in its own shutdown, and nbval waited on it for ever (a fresh-clone CI run)."""
+    try:
+        import nbval.kernel
+    except ImportError:
+        return
+    import shutil
+    import tempfile
+    import weakref
+
+    class IpcKernelManager(nbval.kernel.KernelManager):
+        def __init__(self, **kwargs):
+            folder = tempfile.mkdtemp(prefix="nbval-kernel-")
+            super().__init__(transport="ipc", ip=f"{folder}/k", **kwargs)
+            weakref.finalize(self, shutil.rmtree, folder, True)
+
+    nbval.kernel.KernelManager = IpcKernelManager
