@@ -131,9 +131,8 @@ class Session:
         if now[0] > kills and result.status == "error":
             result.message += (f" (it used all of its {now[2] / 1024**2:.0f} MiB of memory, kernel memory included)"
                                if now[1] > reached else " (the grader's machine ran out of memory: grade it again)")
-        if reply is not None:
-            if reply[0].get("retire"):  # it held bpteach's code for a service: it ends, the next starts anew
-                self.close()
+        if reply is not None and reply[0].get("retire"):  # it held bpteach's code for a service: it ends
+            self.close()
         result.seconds = time.monotonic() - start
         return result
 

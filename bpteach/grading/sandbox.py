@@ -180,6 +180,7 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
         argv += [*(["--perms", "01777"] if as_root else []), "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     bound = python_install()
     sites, entries = site_folders(bound), package_entries(PACKAGES)
+
     def made(folder: str) -> bool:  # it exists in the sandbox once bound or covered
         return folder in sites or _inside(folder, bound)
 
@@ -193,7 +194,8 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     for path in [*(["/etc/ld.so.cache"] if Path("/etc/ld.so.cache").exists() else []), *bound]:
         argv += mount(path, "--ro-bind", path)
     if as_root:
-        argv += mount(drop_privileges(NOBODY)[0], "--ro-bind", drop_privileges(NOBODY)[0])
+        setpriv = drop_privileges(NOBODY)[0]
+        argv += mount(setpriv, "--ro-bind", setpriv)
     for site in sites:  # every site-packages in sight is an empty tmpfs, then what PACKAGES need
         argv += mount(site, "--perms", "0755", "--tmpfs")
     for entry in entries:
@@ -204,7 +206,7 @@ def command(python: str, harness: str, limits_json: str, scratch: str | None = N
     venv = Path(sys.prefix, "pyvenv.cfg")  # a venv: its marker and that link, nothing else of it
     if venv.is_file():
         argv += mount(str(venv), "--ro-bind", str(venv))
-    for path in hidden_paths(bound + entries):  # read-only: bwrap's tmpfs is the sandbox uid's, unbounded
+    for path in hidden_paths(bound):  # read-only: bwrap's tmpfs is the sandbox uid's, unbounded
         argv += ["--tmpfs", path, "--remount-ro", path]
     for site in sites:  # nor do the covers take a file
         argv += ["--remount-ro", site]

@@ -116,11 +116,7 @@ def remove_user_files(uid: int, roots=SHARED_WRITABLE) -> int:
             except OSError:
                 continue
             if info.st_uid == uid:
-                if stat.S_ISDIR(info.st_mode):
-                    remove_tree(entry.path)
-                else:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+                remove_tree(entry.path)  # a file, a link or a folder however deep
                 removed += 1
             elif stat.S_ISDIR(info.st_mode) and info.st_mode & 0o002:  # another's world-writable folder
                 removed += remove_user_files(uid, (entry.path,))
