@@ -55,10 +55,11 @@ test: lint
 	echo "== the numeric back-ends, run beside the rest:"; cat test-artifacts/backends.log; \
 	[ $$rest -eq 0 ] && [ $$b -eq 0 ] && [ $$k -eq 0 ]
 
-# Every notebook (notebooks/**) again, from the same stored outputs, once per
-# numeric back-end this machine can switch to: numpy without its SIMD dispatch, OpenBLAS on
-# older kernels. tests/numeric_backends.py chooses them and says which ran, with their times.
-# The unit and property tests of the maths run there too (in the same pytest run per setting), so
+# Every notebook (notebooks/**) again, from the same stored outputs, under every other numeric
+# back-end this machine can switch to, all at once in one run: numpy without its SIMD dispatch,
+# OpenBLAS on older kernels, another libm's exp, tanh and log. tests/numeric_backends.py chooses
+# them and says which ran, with the run's time (`--apart`: one run per setting, side by side).
+# The unit and property tests of the maths run there too (in the same pytest run), so
 # that a reduction order that differs on another CPU fails here first.
 UNIT := tests/test_core.py tests/test_costs.py tests/test_backprop.py tests/test_train.py tests/test_errors.py
 test-backends: $(STAMP)
@@ -92,7 +93,7 @@ test-oldest: $(STAMP_OLDEST)
 		--ignore=tests/grading --ignore=tests/browser --ignore=tests/test_learner_install.py \
 		--ignore=tests/test_practice.py --ignore=notebooks/13-practice-with-pytorch.ipynb tests notebooks
 	BPTEACH_OLDEST=tests/oldest-constraints.txt $(VENV_OLDEST)/bin/python tests/numeric_backends.py \
-		--only older-cpu -p no:cacheprovider $(UNIT)
+		-p no:cacheprovider $(UNIT)
 
 # Lecture mode: the explorer alone, full page, on this machine only. notebooks/demo/voila.json
 # (read from the current directory) binds 127.0.0.1, culls the kernels of closed pages and picks

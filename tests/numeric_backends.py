@@ -3,8 +3,8 @@
 A notebook's stored outputs were computed on one CPU; a learner's differs. What differs is
 numpy's SIMD code paths (its float32 exp, its tanh, ...) and OpenBLAS's kernels (block sizes,
 FMA or not, vector width), which change the last bits of a result. This script re-runs pytest
-(strict nbval over the notebooks, plus tests/test_numeric_backend.py, which fails if the
-setting did not take effect) once per setting:
+(strict nbval over the notebooks, plus tests/test_numeric_backend.py, which fails if a
+setting did not take effect) once, under every setting at once:
 
 - older-cpu: NPY_DISABLE_CPU_FEATURES lists every SIMD target numpy dispatches to and this
   CPU has, so numpy runs its baseline code only (SSE up to 4.2 on x86_64, NEON on arm64), and
@@ -22,7 +22,8 @@ OpenBLAS's own core already) is left out, and the script says so.
     python tests/numeric_backends.py --list           # the settings for this machine
     python tests/numeric_backends.py --machine        # one line: CPU, numpy's SIMD targets, BLAS core
     python tests/numeric_backends.py --only older-cpu PYTEST_ARGS...   # some settings only
-    python tests/numeric_backends.py PYTEST_ARGS...   # one pytest run per setting
+    python tests/numeric_backends.py PYTEST_ARGS...   # one pytest run under every setting at once
+    python tests/numeric_backends.py [--only ...] --apart PYTEST_ARGS...   # one run per setting
 """
 
 from __future__ import annotations
@@ -144,6 +145,29 @@ def machine() -> str:
             f"{' '.join(dispatched_features_found()) or 'its baseline only'}; BLAS {', '.join(blas) or 'none found'}")
 
 
+SEPARATOR = "+"  # a run under several settings at once is named after all of them: older-cpu+libm-4ulp
+
+
+def combined(chosen: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The chosen settings as one run: every variable of each (they share none), named after all of them.
+
+    One run under every setting at once, not one run per setting: each last-bit change still reaches
+    every notebook and unit test, and a printed digit that moves under one setting moves under all of
+    them unless the moves cancel exactly; it costs one run's CPU (about 60 s here) instead of two."""
+    if len(chosen) < 2:
+        return chosen
+    env: dict[str, str] = {}
+    for extra in chosen.values():
+        assert not set(env) & set(extra), f"two settings set the same variable: {set(env) & set(extra)}"
+        env.update(extra)
+    return {SEPARATOR.join(chosen): env}
+
+
+def parts(name: str) -> list[str]:
+    """The settings a run's name stands for (tests/test_numeric_backend.py checks each took effect)."""
+    return name.split(SEPARATOR) if name else []
+
+
 def main(argv: list[str]) -> int:
     if argv == ["--machine"]:
         print(machine(), flush=True)
@@ -159,12 +183,14 @@ def main(argv: list[str]) -> int:
     if not chosen:
         print("numeric back-ends: this machine offers no other setting to run under", flush=True)
         return 0
-    # The settings run side by side, each in its own pytest process with its own output file (shown
-    # whole, in order, when all are done): their notebook kernels are single-threaded, so on 2 cores
-    # the settings take about half the time they would one after another.
+    apart = argv[:1] == ["--apart"]  # one run per setting, side by side, as before issue 28
+    runs_wanted = chosen if apart else combined(chosen)
+    argv = argv[1:] if apart else argv
+    # With --apart the settings run side by side, each in its own pytest process with its own output
+    # file (shown whole, in order, when all are done).
     with tempfile.TemporaryDirectory(prefix="bpteach-backends-") as tmp:
         runs = {}
-        for name, extra in chosen.items():
+        for name, extra in runs_wanted.items():
             env = {**os.environ, **extra, NAME_VARIABLE: name}
             if "IPYTHONDIR" in extra:  # the start-up file lives only as long as its run
                 env["IPYTHONDIR"] = shifted_libm_dir(os.path.join(tmp, name))
@@ -185,9 +211,9 @@ def main(argv: list[str]) -> int:
                 failed.append(code)
     if failed:
         return failed[0]
-    print("\n== numeric back-ends passed, side by side: " + ", ".join(f"{n} {t:.0f} s" for n, t in times.items()),
-          flush=True)
+    print("\n== numeric back-ends passed: " + ", ".join(f"{n} {t:.0f} s" for n, t in times.items()), flush=True)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

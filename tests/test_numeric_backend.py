@@ -19,8 +19,10 @@ NAME = os.environ.get(nb.NAME_VARIABLE)
 
 
 @pytest.mark.skipif(NAME is None, reason="runs inside `make test-backends` only")
-def test_the_setting_took_effect():
-    if NAME == "older-cpu":
+@pytest.mark.parametrize("part", nb.parts(NAME or ""))
+def test_the_setting_took_effect(part):
+    """Each setting the run is named after (`older-cpu+libm-4ulp`: both at once)."""
+    if part == "older-cpu":
         assert {"NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE"} & set(os.environ), "older-cpu sets neither variable"
         disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
         if disabled:
@@ -30,7 +32,7 @@ def test_the_setting_took_effect():
         core = os.environ.get("OPENBLAS_CORETYPE", "").lower()
         if core:
             assert (nb.openblas_architecture() or "no OpenBLAS").lower() == core
-    elif NAME.startswith("libm-"):
+    elif part.startswith("libm-"):
         # a kernel's IPython runs the start-up file: exp(1) comes out ULPS units in the last place up
         import numpy as np  # tests/conftest.py shifted this process's functions too: undo it for `want`
 
@@ -46,4 +48,4 @@ def test_the_setting_took_effect():
         here = [float(np.exp(1.0)), math.exp(1.0), float(np.tanh(0.5))]  # and the unit tests' process
         assert [repr(v) for v in here] == [repr(w) for w in want]
     else:
-        raise AssertionError(f"unknown setting {NAME}")
+        raise AssertionError(f"unknown setting {part} in {NAME}")
