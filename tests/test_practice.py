@@ -1,6 +1,8 @@
 """Notebook 13's claims beyond its one network: bpteach's delta-based gradients equal PyTorch's autograd
 (float64) for other sizes, activations and seeds, and the install route keeps torch to its CPU build."""
 
+import importlib
+import importlib.util
 import pathlib
 import re
 
@@ -9,19 +11,22 @@ import pytest
 
 import bpteach as bp
 
-torch = pytest.importorskip("torch", reason="the `practice` extra (PyTorch) is not installed")
-
+# torch is imported by the tests that use it, not when the file is collected: every pytest-xdist worker
+# of `make test` collects this file, and `import torch` costs each about 2 s of CPU
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="the `practice` extra (PyTorch) is not installed")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TORCH_F = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
 
 def _torch_gradients(net, X, Y, activation):
+    torch = importlib.import_module("torch")
+    f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}[activation]
     W = {l: torch.tensor(net.W[l], requires_grad=True) for l in net.W}
     b = {l: torch.tensor(net.b[l], requires_grad=True) for l in net.W}
     a, n_l, m = torch.tensor(X), net.n_l, X.shape[1]
     for l in range(1, n_l):
         z = W[l] @ a + b[l][:, None]
-        a = TORCH_F[activation](z)
+        a = f(z)
     Y = torch.tensor(Y)
     if net.cost_function is bp.costs.squared_error:
         J = 0.5 * ((Y - a) ** 2).sum() / m
@@ -31,6 +36,7 @@ def _torch_gradients(net, X, Y, activation):
     return J.item(), {l: W[l].grad.numpy() for l in W}, {l: b[l].grad.numpy() for l in b}
 
 
+@needs_torch
 @pytest.mark.parametrize("cost", ["squared_error", "cross_entropy"])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -50,6 +56,7 @@ def test_delta_gradients_equal_autograd(cost, activation, seed):
             assert np.max(np.abs(ours - theirs)) <= 1e-10 * np.max(np.abs(ours)), (cost, activation, l)
 
 
+@needs_torch
 def test_a_wrong_delta_is_caught_by_the_comparison():
     """The comparison can fail: delta without f' on a hidden layer differs from autograd by far more than 1e-10."""
     rng = np.random.default_rng(0)
