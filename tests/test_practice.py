@@ -1,7 +1,6 @@
 """Notebook 13's claims beyond its one network: bpteach's delta-based gradients equal PyTorch's autograd
 (float64) for other sizes, activations and seeds, and the install route keeps torch to its CPU build."""
 
-import importlib
 import importlib.util
 import pathlib
 import re
@@ -19,7 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _torch_gradients(net, X, Y, activation):
-    torch = importlib.import_module("torch")
+    import torch  # here, not at the top of the file: see needs_torch
+
     f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}[activation]
     W = {l: torch.tensor(net.W[l], requires_grad=True) for l in net.W}
     b = {l: torch.tensor(net.b[l], requires_grad=True) for l in net.W}
